@@ -1,0 +1,96 @@
+"""SPARQL engines that run kg's stored queries: embedded Oxigraph and plain rdflib.
+
+Both answer over the union of the named graphs (the ontology, the reference data and
+one graph per source), and both return rdflib terms, so answers compare row for row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import pyoxigraph as ox
+from rdflib import BNode, Dataset, Literal, Node, URIRef
+
+from kg.errors import KgError
+
+
+@dataclass(frozen=True)
+class SelectResult:
+    """The answer to a SELECT query.
+
+    Attributes:
+        variables: The projected variable names, in order.
+        rows: One tuple per solution, ``None`` where a variable is unbound.
+    """
+
+    variables: list[str]
+    rows: list[tuple[Node | None, ...]]
+
+
+class Engine(Protocol):
+    """Something that answers SPARQL SELECT queries over kg's data."""
+
+    name: str
+
+    def select(self, sparql: str) -> SelectResult:
+        """Run a SELECT query over the union of the named graphs."""
+
+
+class QuerySyntaxError(KgError):
+    """The SPARQL text does not parse."""
+
+
+def term_from_oxigraph(term) -> Node | None:
+    """Convert a pyoxigraph term to the equal rdflib term."""
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    raise TypeError(f"unsupported term {term!r}")
+
+
+class OxigraphEngine:
+    """Queries a :class:`pyoxigraph.Store` with its default graph as the union of all graphs."""
+
+    name = "oxigraph"
+
+    def __init__(self, store: ox.Store):
+        self.store = store
+
+    def select(self, sparql: str) -> SelectResult:
+        try:
+            solutions = self.store.query(sparql, use_default_graph_as_union=True)
+        except SyntaxError as error:
+            raise QuerySyntaxError(f"The query does not parse: {error}") from None
+        if not isinstance(solutions, ox.QuerySolutions):
+            raise KgError("kg runs SELECT queries only; this query is an ASK, CONSTRUCT or DESCRIBE.")
+        variables = [v.value for v in solutions.variables]
+        rows = [tuple(term_from_oxigraph(solution[v]) for v in variables) for solution in solutions]
+        return SelectResult(variables, rows)
+
+
+class RdflibEngine:
+    """Queries an rdflib :class:`~rdflib.Dataset` whose default graph is the union of its graphs."""
+
+    name = "rdflib"
+
+    def __init__(self, dataset: Dataset):
+        self.dataset = dataset
+
+    def select(self, sparql: str) -> SelectResult:
+        try:
+            result = self.dataset.query(sparql)
+        except Exception as error:  # pyparsing's ParseException and friends
+            raise QuerySyntaxError(f"The query does not parse or cannot run: {error}") from None
+        if result.type != "SELECT":
+            raise KgError("kg runs SELECT queries only; this query is an ASK, CONSTRUCT or DESCRIBE.")
+        variables = [str(v) for v in result.vars]
+        rows = [tuple(row) for row in result]
+        return SelectResult(variables, rows)

@@ -1,0 +1,51 @@
+"""IRIs of the kg vocabulary, its data and the standard vocabularies it reuses."""
+
+from rdflib import Namespace, URIRef
+
+BASE = "https://w3id.org/conflict-kg/"
+KG = Namespace(BASE + "ontology#")
+KGSH = Namespace(BASE + "shapes#")
+OA = Namespace("http://www.w3.org/ns/oa#")
+TIME = Namespace("http://www.w3.org/2006/time#")
+VOID = Namespace("http://rdfs.org/ns/void#")
+UNIT = Namespace("http://qudt.org/vocab/unit/")
+
+#: The named graph that holds the ontology.
+ONTOLOGY_GRAPH = URIRef(BASE + "ontology")
+#: The named graph that holds the reference data shared by all sources.
+REFERENCE_GRAPH = URIRef(BASE + "id/reference")
+
+#: Prefixes for the kinds of things the data names (IRI scheme: ``{BASE}id/{kind}/{slug}``).
+DATA_PREFIXES = {
+    kind: BASE + f"id/{kind}/"
+    for kind in (
+        "actor", "place", "period", "measure", "topic", "stance", "event", "source",
+        "kind", "standing", "qualifier", "role", "provision",
+    )
+}
+
+#: Every prefix kg knows, for parameters and for shortening IRIs in tables.
+PREFIXES = {
+    "kg": str(KG),
+    "kgsh": str(KGSH),
+    "oa": str(OA),
+    "time": str(TIME),
+    "prov": "http://www.w3.org/ns/prov#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "unit": str(UNIT),
+    "wd": "http://www.wikidata.org/entity/",
+    **DATA_PREFIXES,
+}
+
+
+def claim_namespace(source_id: str) -> Namespace:
+    """The namespace of the claims of one source.
+
+    >>> claim_namespace("newsweek-isis-attacks-2024")["attacks-2024-h1"]
+    rdflib.term.URIRef('https://w3id.org/conflict-kg/id/claim/newsweek-isis-attacks-2024/attacks-2024-h1')
+    """
+    return Namespace(f"{BASE}id/claim/{source_id}/")

@@ -1,0 +1,268 @@
+"""The catalogue of stored SPARQL queries and how they run with bound parameters.
+
+Each ``queries/NAME.rq`` starts with a grlc-style header of ``#+`` comment lines,
+read as YAML: ``summary``, ``description``, ``tags`` and ``params`` (each with
+``name``, ``type`` — ``iri``, ``string``, ``integer`` or ``decimal`` —, ``default``,
+``example``, ``description`` and ``required``); ``requires_one_of`` lists parameters
+of which at least one must be given.
+
+Parameters are bound as RDF terms in a ``VALUES`` block placed at the start of the
+query's outer ``WHERE`` group: the text a user gives becomes one escaped literal or one
+checked IRI, never query syntax.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rdflib import XSD, Literal, Node, URIRef
+
+from kg.engines import Engine, SelectResult
+from kg.errors import BadInputError, QueryParameterError
+from kg.namespaces import PREFIXES
+from kg.resources import queries_dir
+
+PARAM_TYPES = ("iri", "string", "integer", "decimal")
+_IRI_FORBIDDEN = re.compile(r'[\s<>"{}|^`\\]')
+_PREFIX_DECL = re.compile(r"^\s*PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.IGNORECASE | re.MULTILINE)
+_WHERE_OPEN = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter of a stored query."""
+
+    name: str
+    type: str = "iri"
+    default: str | None = None
+    example: str | None = None
+    description: str = ""
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class StoredQuery:
+    """One stored query: its header and its SPARQL text.
+
+    Attributes:
+        name: The file name without ``.rq``; what ``kg query NAME`` takes.
+        summary: The question it answers, in one line.
+        description: What the answer holds.
+        params: Its parameters.
+        requires_one_of: Parameters of which at least one must be given.
+        sparql: The SPARQL text, header included.
+        path: Where it was read from, if from a file.
+    """
+
+    name: str
+    summary: str
+    description: str
+    params: tuple[Param, ...]
+    sparql: str
+    tags: tuple[str, ...] = ()
+    requires_one_of: tuple[str, ...] = ()
+    path: Path | None = None
+    prefixes: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_text(cls, sparql: str, *, name: str = "query", path: Path | None = None) -> StoredQuery:
+        """Read a query and its ``#+`` header.
+
+        >>> q = StoredQuery.from_text("#+ summary: Everything\\nSELECT * WHERE { ?s ?p ?o }")
+        >>> q.summary, q.params
+        ('Everything', ())
+        """
+        header_lines = [line[2:] for line in sparql.splitlines() if line.startswith("#+")]
+        try:
+            header = yaml.safe_load("\n".join(line[1:] if line.startswith(" ") else line for line in header_lines)) or {}
+        except yaml.YAMLError as error:
+            raise BadInputError(f"{path or name}: the #+ header is not valid YAML: {error}") from None
+        if not isinstance(header, dict):
+            raise BadInputError(f"{path or name}: the #+ header must be a mapping (summary:, params:, ...).")
+        params = []
+        for raw in header.get("params") or []:
+            try:
+                param = Param(**raw)
+            except TypeError as error:
+                raise BadInputError(f"{path or name}: bad parameter declaration {raw!r}: {error}") from None
+            if param.type not in PARAM_TYPES:
+                raise BadInputError(f"{path or name}: parameter {param.name} has type {param.type!r}; use one of {', '.join(PARAM_TYPES)}.")
+            params.append(param)
+        return cls(
+            name=name,
+            summary=str(header.get("summary", "")).strip(),
+            description=" ".join(str(header.get("description", "")).split()),
+            params=tuple(params),
+            sparql=sparql,
+            tags=tuple(header.get("tags") or ()),
+            requires_one_of=tuple(header.get("requires_one_of") or ()),
+            path=path,
+            prefixes={prefix or "": iri for prefix, iri in _PREFIX_DECL.findall(sparql)},
+        )
+
+    def param(self, name: str) -> Param:
+        for param in self.params:
+            if param.name == name:
+                return param
+        known = ", ".join(p.name for p in self.params) or "none"
+        raise QueryParameterError(f"Query {self.name} has no parameter {name!r} (its parameters: {known}).")
+
+    def bind(self, values: dict[str, str] | None = None) -> str:
+        """The SPARQL text with parameters bound, ready to run or to paste into a store's UI.
+
+        Args:
+            values: Parameter values as text (an IRI, a prefixed name, a string, a number).
+                Parameters not given take their default.
+
+        Raises:
+            QueryParameterError: An unknown or missing parameter, or a malformed value.
+
+        >>> q = load_catalogue()["figures-by-place"]
+        >>> "VALUES (?measure ?subject)" in q.bind({"subject": "actor:sdf"})
+        True
+        """
+        values = dict(values or {})
+        for name in values:
+            self.param(name)
+        if self.requires_one_of and not any(values.get(name) not in (None, "") for name in self.requires_one_of):
+            raise QueryParameterError(
+                f"Query {self.name} needs at least one of: {', '.join(self.requires_one_of)} "
+                f"(e.g. --param {self.requires_one_of[0]}=...)."
+            )
+        if not self.params:
+            return self.sparql
+        terms: list[Node | None] = []
+        for param in self.params:
+            raw = values.get(param.name, param.default)
+            if raw in (None, ""):
+                if param.required:
+                    raise QueryParameterError(
+                        f"Query {self.name} needs the parameter {param.name} ({param.description.strip()}); "
+                        f"e.g. --param {param.name}={param.example or '...'}"
+                    )
+                terms.append(None)
+            else:
+                terms.append(self._term(param, str(raw)))
+        names = " ".join(f"?{p.name}" for p in self.params)
+        row = " ".join(term.n3() if term is not None else "UNDEF" for term in terms)
+        block = f"\n  VALUES ({names}) {{ ({row}) }}\n"
+        match = _WHERE_OPEN.search(_strip_comments(self.sparql))
+        if match is None:
+            raise BadInputError(f"{self.path or self.name}: no WHERE {{ found to bind parameters in.")
+        return self.sparql[: match.end()] + block + self.sparql[match.end() :]
+
+    def _term(self, param: Param, raw: str) -> Node:
+        if param.type == "string":
+            return Literal(raw)
+        if param.type in ("integer", "decimal"):
+            try:
+                number = int(raw) if param.type == "integer" else Decimal(raw)
+            except (ValueError, InvalidOperation):
+                raise QueryParameterError(f"Parameter {param.name} must be an {param.type}, not {raw!r}.") from None
+            return Literal(number, datatype=XSD.integer if param.type == "integer" else XSD.decimal)
+        return self._iri(param, raw)
+
+    def _iri(self, param: Param, raw: str) -> URIRef:
+        text = raw.strip()
+        if text.startswith("<") and text.endswith(">"):
+            text = text[1:-1]
+        elif re.match(r"^[A-Za-z][\w.-]*:[^/]", text) and not re.match(r"^[a-z][a-z0-9+.-]*://", text, re.I):
+            prefix, local = text.split(":", 1)
+            namespace = self.prefixes.get(prefix) or PREFIXES.get(prefix)
+            if namespace is None:
+                raise QueryParameterError(
+                    f"Parameter {param.name}: unknown prefix {prefix!r} in {raw!r}; use a full IRI or one of "
+                    f"{', '.join(sorted(set(self.prefixes) | set(PREFIXES)))}."
+                )
+            text = namespace + local
+        if not re.match(r"^[a-z][a-z0-9+.-]*:", text, re.I) or _IRI_FORBIDDEN.search(text):
+            raise QueryParameterError(
+                f"Parameter {param.name} must be an IRI (e.g. {param.example or 'actor:isis'}), not {raw!r}."
+            )
+        return URIRef(text)
+
+
+def _strip_comments(sparql: str) -> str:
+    """Blank out comment text (same length) so 'WHERE {' inside a comment is not matched."""
+    return re.sub(r"#[^\n]*", lambda m: " " * len(m.group()), sparql)
+
+
+def load_catalogue(directory: str | Path | None = None) -> dict[str, StoredQuery]:
+    """The stored queries, by name.
+
+    >>> sorted(load_catalogue())[:3]
+    ['claims-about-actor', 'claims-by-actor', 'compare-periods']
+    """
+    directory = Path(directory) if directory else queries_dir()
+    return {
+        path.stem: StoredQuery.from_text(path.read_text(encoding="utf-8"), name=path.stem, path=path)
+        for path in sorted(directory.glob("*.rq"))
+    }
+
+
+def get_query(name: str) -> StoredQuery:
+    """A stored query by name, or a clear error listing the names."""
+    catalogue = load_catalogue()
+    if name not in catalogue:
+        raise QueryParameterError(f"No stored query named {name!r}. Stored queries: {', '.join(catalogue)}.")
+    return catalogue[name]
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """A stored query's answer.
+
+    Attributes:
+        query: The query that ran.
+        sparql: The exact SPARQL that ran, parameters bound.
+        variables: Column names.
+        terms: The rows as rdflib terms (``None`` where unbound).
+    """
+
+    query: StoredQuery
+    sparql: str
+    variables: list[str]
+    terms: list[tuple[Node | None, ...]]
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """The rows as dicts of Python values (int, Decimal, bool, str; IRIs as URIRef)."""
+        return [
+            {var: (term.toPython() if isinstance(term, Literal) else term) for var, term in zip(self.variables, row)}
+            for row in self.terms
+        ]
+
+
+def run_query(
+    query: str | StoredQuery,
+    *,
+    store=None,
+    engine: Engine | None = None,
+    params: dict[str, str] | None = None,
+) -> QueryResult:
+    """Run a stored query (by name) or a :class:`StoredQuery` with bound parameters.
+
+    Args:
+        query: A stored query's name, or a query object.
+        store: A :class:`~kg.store.FactStore` to run it on.
+        engine: Or any :class:`~kg.engines.Engine` (embedded Oxigraph, rdflib, remote).
+        params: Parameter values as text; defaults apply to the rest.
+
+    >>> from kg import FactStore
+    >>> store = FactStore.in_memory(); _ = store.load()
+    >>> [(r["place_label"], r["value"], r["qualifier"]) for r in run_query("figures-by-place", store=store).rows]
+    [('Iraq', 40, 'exact'), ('Syria', Decimal('33.3'), 'approximate')]
+    """
+    stored = get_query(query) if isinstance(query, str) else query
+    if engine is None:
+        if store is None:
+            raise QueryParameterError("run_query needs a store or an engine to run on.")
+        engine = store.engine
+    sparql = stored.bind(params)
+    result: SelectResult = engine.select(sparql)
+    return QueryResult(stored, sparql, result.variables, result.rows)

@@ -1,0 +1,148 @@
+"""Reading facts files: Turtle in, an rdflib graph out, or a message a person can act on.
+
+Every failure is a :class:`~kg.errors.BadInputError` whose message names the file and,
+for syntax errors, the line and column with the offending line and a caret.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import OWL, RDF, Graph, URIRef
+from rdflib.plugins.parsers.notation3 import BadSyntax
+
+from kg.errors import BadInputError
+from kg.namespaces import KG, VOID
+
+#: Files larger than this are refused before parsing; a facts file for one report is tiny.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FactsFile:
+    """One parsed file and the named graph it belongs in.
+
+    Attributes:
+        path: Where it was read from.
+        graph: Its triples.
+        graph_iri: The named graph: the source document's IRI for a facts file, the
+            ontology IRI for an ontology, the dataset IRI for reference data.
+    """
+
+    path: Path
+    graph: Graph
+    graph_iri: URIRef
+
+
+def read_turtle(path: str | Path) -> Graph:
+    """Parse a Turtle file, explaining any problem in words.
+
+    Args:
+        path: The file to read.
+
+    Returns:
+        The parsed graph.
+
+    Raises:
+        BadInputError: The file is missing, empty, binary, not UTF-8, in another RDF
+            syntax, too large, or not valid Turtle.
+
+    >>> from kg.resources import ontology_path
+    >>> len(read_turtle(ontology_path())) > 500
+    True
+    """
+    path = Path(path)
+    if not path.exists():
+        raise BadInputError(f"{path}: no such file.")
+    if path.is_dir():
+        raise BadInputError(f"{path} is a folder; give the Turtle files in it (e.g. {path}/*.ttl).")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise BadInputError(
+            f"{path} is {size / 2**20:.0f} MB, above kg's limit of {MAX_FILE_BYTES // 2**20} MB for one "
+            "facts file; a file holds the facts of one report, so split it by source."
+        )
+    data = path.read_bytes()
+    text = _decode(path, data)
+    graph = Graph()
+    try:
+        graph.parse(data=text, format="turtle", publicID=path.resolve().as_uri())
+    except BadSyntax as error:
+        raise BadInputError(_syntax_message(path, text, error)) from None
+    except Exception as error:  # rdflib raises several types for malformed terms
+        raise BadInputError(f"{path}: not valid Turtle: {error}") from None
+    return graph
+
+
+def _decode(path: Path, data: bytes) -> str:
+    if not data.strip():
+        raise BadInputError(f"{path} is empty: a facts file must hold Turtle describing a source and its claims.")
+    if b"\x00" in data[:8192]:
+        raise BadInputError(f"{path} is a binary file, not Turtle text.")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadInputError(
+            f"{path} is not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); "
+            "Turtle files must be UTF-8. Re-save it as UTF-8."
+        ) from None
+    head = text.lstrip("\ufeff \t\r\n")
+    if head.startswith("<?xml") or head.startswith("<rdf:RDF"):
+        raise BadInputError(f"{path} looks like RDF/XML, not Turtle. Convert it first, e.g. with "
+                            "`rdfpipe -o turtle FILE.rdf > FILE.ttl`.")
+    if head.startswith("{") or head.startswith("["):
+        if re.search(r'"@(context|id|graph)"', head[:4096]):
+            raise BadInputError(f"{path} looks like JSON-LD, not Turtle. Convert it first, e.g. with "
+                                "`rdfpipe -i json-ld -o turtle FILE.jsonld > FILE.ttl`.")
+    return text
+
+
+def _syntax_message(path: Path, text: str, error: BadSyntax) -> str:
+    offset = min(max(getattr(error, "_i", 0), 0), len(text))
+    line_number = text.count("\n", 0, offset) + 1
+    line_start = text.rfind("\n", 0, offset) + 1
+    line_end = text.find("\n", offset)
+    line = text[line_start : line_end if line_end >= 0 else len(text)]
+    column = offset - line_start + 1
+    why = getattr(error, "_why", str(error))
+    return (
+        f"{path}:{line_number}:{column}: Turtle syntax error: {why}\n"
+        f"    {line}\n"
+        f"    {' ' * (column - 1)}^"
+    )
+
+
+def graph_iri_for(graph: Graph, path: Path) -> URIRef:
+    """The named graph a file belongs in.
+
+    A facts file describes exactly one ``kg:SourceDocument``: its graph is that IRI. An
+    ontology file's graph is its ``owl:Ontology`` IRI, reference data's its ``void:Dataset``.
+
+    Raises:
+        BadInputError: The file describes none of these, or several source documents.
+    """
+    sources = sorted(set(graph.subjects(RDF.type, KG.SourceDocument)) | set(graph.subjects(RDF.type, KG.NewsArticle)))
+    if len(sources) > 1:
+        raise BadInputError(
+            f"{path} describes {len(sources)} source documents ({', '.join(sources)}); "
+            "keep one source per file so each can be loaded and replaced on its own."
+        )
+    if sources:
+        return URIRef(sources[0])
+    for kind in (OWL.Ontology, VOID.Dataset):
+        named = sorted(s for s in graph.subjects(RDF.type, kind) if isinstance(s, URIRef))
+        if named:
+            return named[0]
+    raise BadInputError(
+        f"{path} describes no source document: a facts file must describe the report it encodes "
+        "as a kg:SourceDocument (with its SHA-256), so its claims can cite it."
+    )
+
+
+def read_facts_file(path: str | Path) -> FactsFile:
+    """Parse a file and find its named graph (see :func:`graph_iri_for`)."""
+    path = Path(path)
+    graph = read_turtle(path)
+    return FactsFile(path=path, graph=graph, graph_iri=graph_iri_for(graph, path))

@@ -1,0 +1,47 @@
+"""Where the project's data lives: the ontology, the shapes, the stored queries, the facts.
+
+A wheel carries copies under ``kg/_data``; a source checkout (including an editable
+install) reads them from the repository's top-level folders.
+"""
+
+from pathlib import Path
+
+_PACKAGE_DATA = Path(__file__).parent / "_data"
+_CHECKOUT = Path(__file__).resolve().parents[2]
+
+
+def _data_dir(name: str) -> Path:
+    for root in (_PACKAGE_DATA, _CHECKOUT):
+        if (root / name).is_dir():
+            return root / name
+    raise FileNotFoundError(f"kg's {name}/ folder is missing from {_PACKAGE_DATA} and {_CHECKOUT}")
+
+
+def ontology_dir() -> Path:
+    """The folder holding ``kg.ttl`` and ``shapes.ttl``."""
+    return _data_dir("ontology")
+
+
+def ontology_path() -> Path:
+    """The OWL ontology."""
+    return ontology_dir() / "kg.ttl"
+
+
+def shapes_path() -> Path:
+    """The SHACL shapes."""
+    return ontology_dir() / "shapes.ttl"
+
+
+def queries_dir() -> Path:
+    """The catalogue of stored SPARQL queries."""
+    return _data_dir("queries")
+
+
+def facts_dir() -> Path:
+    """The facts: shared reference data and one Turtle file per source."""
+    return _data_dir("facts")
+
+
+def default_load_paths() -> list[Path]:
+    """What ``kg load`` loads when given no paths: the ontology and every facts file."""
+    return [ontology_path(), *sorted(facts_dir().glob("*.ttl"))]

@@ -1,0 +1,261 @@
+"""The embedded fact store: Oxigraph on disk, one named graph per source file.
+
+Loading validates first and writes atomically: every file given to one
+:meth:`FactStore.load` lands in one SPARQL Update transaction (each file's graph
+dropped and re-inserted), or nothing changes. Reloading a file replaces its graph, so
+loading twice leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Dataset, Graph, URIRef
+from rdflib.namespace import PROV
+
+from kg.engines import OxigraphEngine, term_from_oxigraph
+from kg.errors import BadInputError, StoreError, ValidationFailed
+from kg.namespaces import BASE
+from kg.rdffiles import FactsFile, read_facts_file
+from kg.resources import default_load_paths
+from kg.validate import ValidationReport, validate
+
+#: Where the store lives unless ``--store`` or ``KG_STORE`` says otherwise.
+DEFAULT_STORE = Path(".kg/store")
+#: The graph recording which file each named graph was loaded from.
+MANIFEST_GRAPH = URIRef(BASE + "id/manifest")
+
+EXPORT_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "trig": ox.RdfFormat.TRIG,
+    "nquads": ox.RdfFormat.N_QUADS,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "jsonld": ox.RdfFormat.JSON_LD,
+}
+
+
+def default_store_path() -> Path:
+    """``$KG_STORE`` if set, else ``.kg/store`` under the current directory."""
+    return Path(os.environ.get("KG_STORE") or DEFAULT_STORE)
+
+
+@dataclass
+class LoadReport:
+    """What a load did.
+
+    Attributes:
+        validation: The validation report of the data as it would be after the load.
+        graphs: Triples per named graph written, by graph IRI.
+        files: The file each graph was read from.
+    """
+
+    validation: ValidationReport
+    graphs: dict[str, int] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def conforms(self) -> bool:
+        return self.validation.conforms
+
+    @property
+    def triples(self) -> int:
+        return sum(self.graphs.values())
+
+
+class FactStore:
+    """kg's facts in an Oxigraph store.
+
+    Args:
+        path: A folder for an on-disk store (created if missing); ``None`` for a store
+            in memory.
+
+    Raises:
+        StoreError: The store is in use by another process, or cannot be opened.
+
+    >>> store = FactStore.in_memory()
+    >>> report = store.load()
+    >>> sorted(store.graphs())[0]
+    'https://w3id.org/conflict-kg/id/reference'
+    """
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path is not None else None
+        try:
+            if self.path is None:
+                self._store = ox.Store()
+            else:
+                self.path.mkdir(parents=True, exist_ok=True)
+                self._store = ox.Store(str(self.path))
+        except OSError as error:
+            if "lock" in str(error).lower():
+                raise StoreError(
+                    f"The store at {self.path} is in use by another process (it holds the store's lock). "
+                    "Wait for it to finish, or use another store with --store PATH."
+                ) from None
+            raise StoreError(f"Cannot open the store at {self.path}: {error}") from None
+        self.engine = OxigraphEngine(self._store)
+
+    @classmethod
+    def in_memory(cls) -> FactStore:
+        """A store that lives in memory only."""
+        return cls(None)
+
+    @property
+    def oxigraph(self) -> ox.Store:
+        """The underlying :class:`pyoxigraph.Store`."""
+        return self._store
+
+    def close(self) -> None:
+        """Release the store (and its lock)."""
+        self._store = None
+        self.engine = None
+
+    def __enter__(self) -> FactStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- reading -----------------------------------------------------------------
+
+    def graphs(self) -> dict[str, int]:
+        """Triples per named graph, the manifest left out."""
+        counts: dict[str, int] = {}
+        for quad in self._store.quads_for_pattern(None, None, None, None):
+            if isinstance(quad.graph_name, ox.NamedNode) and quad.graph_name.value != str(MANIFEST_GRAPH):
+                counts[quad.graph_name.value] = counts.get(quad.graph_name.value, 0) + 1
+        return dict(sorted(counts.items()))
+
+    def files(self) -> dict[str, str]:
+        """The file each named graph was loaded from, by graph IRI."""
+        result = {}
+        for quad in self._store.quads_for_pattern(None, None, None, ox.NamedNode(str(MANIFEST_GRAPH))):
+            result[quad.subject.value] = quad.object.value
+        return dict(sorted(result.items()))
+
+    def graph(self, iri: str) -> Graph:
+        """One named graph as an rdflib graph."""
+        graph = Graph()
+        for quad in self._store.quads_for_pattern(None, None, None, ox.NamedNode(iri)):
+            graph.add((term_from_oxigraph(quad.subject), term_from_oxigraph(quad.predicate), term_from_oxigraph(quad.object)))
+        return graph
+
+    def dataset(self) -> Dataset:
+        """The whole store as an rdflib dataset (converted once, for pySHACL or rdflib)."""
+        dataset = Dataset(default_union=True)
+        for iri in self.graphs():
+            target = dataset.graph(URIRef(iri))
+            for triple in self.graph(iri):
+                target.add(triple)
+        return dataset
+
+    def validate(self) -> ValidationReport:
+        """Validate everything the store holds."""
+        return validate([self.graph(iri) for iri in self.graphs()])
+
+    def export(self, format: str = "trig") -> bytes:
+        """Serialise the store (named graphs kept in ``trig``, ``nquads`` and ``jsonld``).
+
+        >>> store = FactStore.in_memory(); _ = store.load()
+        >>> b"GRAPH" in store.export("trig") or b"{" in store.export("trig")
+        True
+        """
+        if format not in EXPORT_FORMATS:
+            raise BadInputError(f"Unknown export format {format!r}; use one of {', '.join(EXPORT_FORMATS)}.")
+        rdf_format = EXPORT_FORMATS[format]
+        if format in ("turtle", "ntriples"):
+            # Triple formats have no graphs: export the union, one copy of each triple.
+            union = Graph()
+            for iri in self.graphs():
+                union += self.graph(iri)
+            return union.serialize(format="turtle" if format == "turtle" else "nt", encoding="utf-8")
+        quads = [q for q in self._store.quads_for_pattern(None, None, None, None) if q.graph_name.value != str(MANIFEST_GRAPH)]
+        return ox.serialize(quads, format=rdf_format)
+
+    # --- writing -----------------------------------------------------------------
+
+    def load(self, paths: Iterable[str | Path] | None = None, *, check: bool = True) -> LoadReport:
+        """Validate files, then load each into its own named graph, atomically.
+
+        Args:
+            paths: Turtle files; folders are expanded to their ``*.ttl``. By default the
+                ontology and every file under ``facts/``.
+            check: Validate before loading (the data as it would be after the load:
+                the new files together with the rest of the store).
+
+        Returns:
+            What was loaded, and the validation report.
+
+        Raises:
+            BadInputError: A file cannot be read.
+            ValidationFailed: The facts do not conform; nothing was written.
+        """
+        files = [read_facts_file(path) for path in _expand(paths)]
+        if not files:
+            raise BadInputError("No files to load.")
+        seen: dict[URIRef, FactsFile] = {}
+        for facts in files:
+            if facts.graph_iri in seen:
+                raise BadInputError(
+                    f"{facts.path} and {seen[facts.graph_iri].path} both describe {facts.graph_iri}; "
+                    "each source must be in one file."
+                )
+            seen[facts.graph_iri] = facts
+        if check:
+            kept = [self.graph(iri) for iri in self.graphs() if URIRef(iri) not in seen]
+            report = validate([*files, *kept])
+            if not report.conforms:
+                raise ValidationFailed(report)
+        else:
+            report = ValidationReport(True, Graph(), "not validated")
+        self._replace_graphs(files)
+        return LoadReport(
+            validation=report,
+            graphs={str(f.graph_iri): len(f.graph) for f in files},
+            files={str(f.graph_iri): str(f.path) for f in files},
+        )
+
+    def _replace_graphs(self, files: list[FactsFile]) -> None:
+        manifest = f"<{MANIFEST_GRAPH}>"
+        drops = []
+        inserts = []
+        for facts in files:
+            graph = f"<{facts.graph_iri}>"
+            drops.append(f"DROP SILENT GRAPH {graph} ;")
+            drops.append(f"DELETE WHERE {{ GRAPH {manifest} {{ {graph} ?p ?o }} }} ;")
+            triples = facts.graph.serialize(format="nt", encoding="utf-8").decode("utf-8")
+            inserts.append(f"GRAPH {graph} {{\n{triples}}}")
+            inserts.append(f"GRAPH {manifest} {{ {graph} <{PROV.wasDerivedFrom}> {_string(str(facts.path))} . }}")
+        update = "\n".join(drops) + "\nINSERT DATA {\n" + "\n".join(inserts) + "\n}"
+        try:
+            self._store.update(update)  # one update request = one transaction
+        except OSError as error:
+            raise StoreError(f"Writing to the store failed, nothing was changed: {error}") from None
+
+    def remove(self, graph_iri: str) -> None:
+        """Remove one named graph (a source) and its manifest entry, atomically."""
+        self._store.update(
+            f"DROP SILENT GRAPH <{graph_iri}> ; DELETE WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ <{graph_iri}> ?p ?o }} }}"
+        )
+
+
+def _string(text: str) -> str:
+    from rdflib import Literal
+
+    return Literal(text).n3()
+
+
+def _expand(paths: Iterable[str | Path] | None) -> list[Path]:
+    if paths is None:
+        return default_load_paths()
+    expanded: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            expanded.extend(sorted(path.glob("*.ttl")))
+        else:
+            expanded.append(path)
+    return expanded

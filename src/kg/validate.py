@@ -1,0 +1,245 @@
+"""Validating facts with pySHACL against the project's shapes and ontology.
+
+Like :func:`pyshacl.validate`, :func:`validate` returns something that unpacks to
+``(conforms, results_graph, results_text)``; it also explains each problem in words:
+the file, the focus node and its label, the rule's message and the offending value.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pyshacl
+from rdflib import RDF, RDFS, BNode, Graph, Literal, Node, URIRef
+from rdflib.namespace import SH
+
+from kg.namespaces import PREFIXES
+from kg.rdffiles import FactsFile, read_facts_file, read_turtle
+from kg.resources import ontology_path, shapes_path
+
+SEVERITIES = ("Violation", "Warning", "Info")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation result, in words.
+
+    Attributes:
+        severity: ``Violation``, ``Warning`` or ``Info``.
+        focus: The node that broke the rule, shortened (``claim:…`` style where possible).
+        focus_label: What the focus node is, for people: its label, or for a nested node
+            (a quote selector, a relay step) the claim it belongs to.
+        message: The rule's own message.
+        path: The property concerned, if any.
+        value: The offending value, if any.
+        shape: The shape whose rule failed.
+        file: The file the focus node came from, if known.
+    """
+
+    severity: str
+    focus: str
+    focus_label: str
+    message: str
+    path: str | None
+    value: str | None
+    shape: str
+    file: str | None
+
+    def to_text(self) -> str:
+        where = f"{self.file}: " if self.file else ""
+        lines = [f"{self.severity}: {where}{self.focus} ({self.focus_label})", f"    {self.message}"]
+        if self.path:
+            lines.append(f"    property: {self.path}")
+        if self.value:
+            lines.append(f"    value: {self.value}")
+        lines.append(f"    rule: {self.shape}")
+        return "\n".join(lines)
+
+
+@dataclass
+class ValidationReport:
+    """The outcome of a validation.
+
+    Attributes:
+        conforms: True when there is no violation (warnings do not fail validation).
+        results_graph: pySHACL's validation report graph (for tools).
+        results_text: pySHACL's own text report.
+        problems: Each result explained, violations first.
+    """
+
+    conforms: bool
+    results_graph: Graph
+    results_text: str
+    problems: list[Problem] = field(default_factory=list)
+
+    def __iter__(self):
+        return iter((self.conforms, self.results_graph, self.results_text))
+
+    def counts(self) -> dict[str, int]:
+        """Number of problems per severity, every severity listed.
+
+        >>> ValidationReport(True, Graph(), "").counts()
+        {'Violation': 0, 'Warning': 0, 'Info': 0}
+        """
+        counted = Counter(problem.severity for problem in self.problems)
+        return {severity: counted.get(severity, 0) for severity in SEVERITIES}
+
+    def summary(self) -> str:
+        counts = self.counts()
+        verdict = "conforms" if self.conforms else "does not conform"
+        parts = ", ".join(f"{n} {severity.lower()}{'s' if n != 1 else ''}" for severity, n in counts.items())
+        return f"Validation {verdict}: {parts}"
+
+    def to_text(self) -> str:
+        """The report for people: one block per problem, then the counts."""
+        blocks = [problem.to_text() for problem in self.problems]
+        return "\n\n".join([*blocks, self.summary()])
+
+    def to_json(self) -> str:
+        """The report for tools, as JSON."""
+        return json.dumps(
+            {
+                "conforms": self.conforms,
+                "counts": self.counts(),
+                "problems": [problem.__dict__ for problem in self.problems],
+            },
+            indent=2,
+        )
+
+    def to_turtle(self) -> str:
+        """pySHACL's validation report graph, as Turtle."""
+        return self.results_graph.serialize(format="turtle")
+
+
+@lru_cache(maxsize=1)
+def _default_shapes() -> Graph:
+    return read_turtle(shapes_path())
+
+
+@lru_cache(maxsize=1)
+def _default_ontology() -> Graph:
+    return read_turtle(ontology_path())
+
+
+def validate(
+    data: Iterable[str | Path | FactsFile | Graph] | Graph,
+    *,
+    shapes: Graph | None = None,
+    ontology: Graph | None = None,
+) -> ValidationReport:
+    """Validate facts against the kg shapes, with the kg ontology mixed in.
+
+    Args:
+        data: Files (paths or :class:`~kg.rdffiles.FactsFile`) or graphs to validate
+            together, or a single graph.
+        shapes: The shapes graph; the project's ``ontology/shapes.ttl`` by default.
+        ontology: The ontology graph; the project's ``ontology/kg.ttl`` by default.
+
+    Returns:
+        The report; it unpacks to ``(conforms, results_graph, results_text)``.
+
+    Raises:
+        BadInputError: A file cannot be read.
+
+    >>> from kg.resources import facts_dir
+    >>> conforms, results_graph, text = validate(sorted(facts_dir().glob("*.ttl")))
+    >>> conforms
+    True
+    """
+    items = [data] if isinstance(data, Graph) else list(data)
+    combined = Graph()
+    origin: dict[Node, str] = {}
+    for item in items:
+        if isinstance(item, Graph):
+            graph, name = item, None
+        else:
+            facts = item if isinstance(item, FactsFile) else read_facts_file(item)
+            graph, name = facts.graph, str(facts.path)
+        for triple in graph:
+            combined.add(triple)
+        if name is not None:
+            for subject in set(graph.subjects()):
+                origin.setdefault(subject, name)
+    conforms, results_graph, results_text = pyshacl.validate(
+        combined,
+        shacl_graph=shapes if shapes is not None else _default_shapes(),
+        ont_graph=ontology if ontology is not None else _default_ontology(),
+        inference="none",
+        allow_warnings=True,
+        advanced=False,
+    )
+    problems = _explain(results_graph, combined, origin)
+    return ValidationReport(bool(conforms), results_graph, results_text, problems)
+
+
+def shorten(node: Node | None) -> str | None:
+    """An IRI as a prefixed name where kg knows the prefix; a literal as its text.
+
+    >>> shorten(URIRef("https://w3id.org/conflict-kg/id/actor/isis"))
+    'actor:isis'
+    """
+    if node is None:
+        return None
+    if isinstance(node, URIRef):
+        best = max(
+            ((prefix, ns) for prefix, ns in PREFIXES.items() if str(node).startswith(ns)),
+            key=lambda item: len(item[1]),
+            default=None,
+        )
+        if best and "/" not in str(node)[len(best[1]) :]:
+            return f"{best[0]}:{str(node)[len(best[1]):]}"
+        if "/id/claim/" in str(node):
+            return "claim:" + str(node).rsplit("/", 1)[1]
+        return f"<{node}>"
+    if isinstance(node, Literal):
+        return str(node)
+    return "(blank node)"
+
+
+def _owner(node: Node, graph: Graph, depth: int = 0) -> tuple[Node, str | None]:
+    """The IRI a blank node hangs from, and the property path to it."""
+    if not isinstance(node, BNode) or depth > 4:
+        return node, None
+    for subject, predicate in graph.subject_predicates(node):
+        owner, path = _owner(subject, graph, depth + 1)
+        step = shorten(predicate)
+        return owner, f"{path}/{step}" if path else step
+    return node, None
+
+
+def _label(node: Node, graph: Graph) -> str:
+    owner, path = _owner(node, graph)
+    label = graph.value(owner, RDFS.label)
+    name = str(label) if label is not None else "no label"
+    if owner != node:
+        return f"{path} of {shorten(owner)}: {name}"
+    return name
+
+
+def _explain(results: Graph, data: Graph, origin: dict[Node, str]) -> list[Problem]:
+    problems = []
+    for result in results.subjects(RDF.type, SH.ValidationResult):
+        focus = results.value(result, SH.focusNode)
+        severity = str(results.value(result, SH.resultSeverity)).rsplit("#", 1)[-1]
+        owner, _ = _owner(focus, data)
+        shape = results.value(result, SH.sourceShape)
+        problems.append(
+            Problem(
+                severity=severity,
+                focus=shorten(owner) if owner != focus else shorten(focus),
+                focus_label=_label(focus, data),
+                message=str(results.value(result, SH.resultMessage) or "(no message)"),
+                path=shorten(results.value(result, SH.resultPath)) if isinstance(results.value(result, SH.resultPath), URIRef) else None,
+                value=shorten(results.value(result, SH.value)),
+                shape=shorten(shape) if isinstance(shape, URIRef) else "(anonymous shape)",
+                file=origin.get(owner),
+            )
+        )
+    order = {severity: i for i, severity in enumerate(SEVERITIES)}
+    problems.sort(key=lambda p: (order.get(p.severity, 9), p.file or "", p.focus, p.shape, p.message))
+    return problems
