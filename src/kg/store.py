@@ -259,3 +259,16 @@ def _expand(paths: Iterable[str | Path] | None) -> list[Path]:
         else:
             expanded.append(path)
     return expanded
+
+
+def dataset_from_files(paths: Iterable[str | Path]) -> Dataset:
+    """Parse files into an rdflib dataset, each in its named graph, default graph = union.
+
+    This is the plain-rdflib engine's data: the same graphs the embedded store holds.
+    """
+    dataset = Dataset(default_union=True)
+    for facts in map(read_facts_file, _expand(paths)):
+        target = dataset.graph(facts.graph_iri)
+        for triple in facts.graph:
+            target.add(triple)
+    return dataset

@@ -1,0 +1,32 @@
+# Two commands for a fresh machine with Python 3.11+: `make demo` and `make test`.
+# Each builds its own virtual environment (no system site packages) from pyproject.toml.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STORE ?= .kg/store
+
+.PHONY: demo test venv clean
+
+$(BIN)/kg: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(BIN)/kg
+
+venv: $(BIN)/kg
+
+demo: venv
+	rm -rf $(STORE)
+	$(BIN)/kg load --store $(STORE)
+	$(BIN)/kg validate
+	@for q in compare-periods compare-places totals-vs-parts figures-by-place positions; do \
+		$(BIN)/kg query $$q --store $(STORE) || exit $$?; done
+	$(BIN)/kg query reporting-chain --param text="153 attacks" --store $(STORE)
+	$(BIN)/kg stats --store $(STORE)
+
+test: venv
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) .kg .pytest_cache

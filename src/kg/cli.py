@@ -1,0 +1,286 @@
+"""The ``kg`` command: a thin layer over the library.
+
+Exit codes: 0 success, 1 validation violations, 2 bad input or usage.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import wraps
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from kg.errors import KgError, ValidationFailed
+from kg.queries import StoredQuery, get_query, load_catalogue, run_query
+from kg.results import ResultFormat, display, render, to_table
+from kg.store import EXPORT_FORMATS, FactStore, default_store_path
+from kg.validate import validate
+
+#: Tables wider than this many columns are printed one record per block.
+MAX_TABLE_COLUMNS = 6
+
+
+def _console(err: bool = False) -> Console:
+    return Console(stderr=err, soft_wrap=False, width=None if sys.stdout.isatty() else 120)
+
+
+def reports_errors(command):
+    """Turn kg's errors into a message on stderr and their exit code, never a traceback."""
+
+    @wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except ValidationFailed as error:
+            click.echo(error.report.to_text(), err=True)
+            click.echo(f"\n{error}", err=True)
+            sys.exit(error.exit_code)
+        except KgError as error:
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(error.exit_code)
+
+    return wrapper
+
+
+store_option = click.option(
+    "--store",
+    "store_path",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="KG_STORE",
+    default=None,
+    help="The embedded store's folder [default: .kg/store, or $KG_STORE].",
+)
+
+
+def _open_existing(store_path: Path | None) -> FactStore:
+    path = store_path or default_store_path()
+    if not path.exists():
+        raise KgError(f"There is no store at {path}. Build it first with `kg load` (or point --store at one).")
+    store = FactStore(path)
+    if not store.graphs():
+        raise KgError(f"The store at {path} is empty. Load the facts first with `kg load`.")
+    return store
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="kg")
+def main():
+    """kg: a fact store for statements made in news reports about armed conflict.
+
+    Every claim keeps who made it, through whom it reached the report, where, when and
+    in which exact words. Build the store, check it, and ask it comparison questions:
+
+    \b
+        kg load                      # ontology + facts/ into .kg/store, validated first
+        kg queries                   # the stored questions
+        kg query compare-periods     # ISIS attacks, H1 2024 vs 2023, with citations
+    """
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@store_option
+@click.option("--no-validate", is_flag=True, help="Load without validating (for data validated already).")
+@reports_errors
+def load(paths, store_path, no_validate):
+    """Validate facts files, then load each into its own named graph.
+
+    With no PATHS, loads the ontology and every file in facts/. A file's graph is the IRI
+    of the source it describes, so loading a file again replaces it. Nothing is written
+    if any file is invalid.
+
+    \b
+    Example:
+        kg load
+        kg load facts/my-new-source.ttl --store /data/kg
+    """
+    store = FactStore(store_path or default_store_path())
+    with _console(err=True).status("Validating and loading..."):
+        report = store.load(list(paths) or None, check=not no_validate)
+    for graph, count in report.graphs.items():
+        click.echo(f"loaded {count:>6} triples into <{graph}> from {report.files[graph]}")
+    click.echo(f"{report.triples} triples in {len(report.graphs)} graphs; {report.validation.summary().lower()}")
+
+
+@main.command(name="validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--store", "store_path", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Validate what this store holds instead of files.")
+@click.option("--format", "fmt", type=click.Choice(["text", "turtle", "json"]), default="text", show_default=True,
+              help="text for people; turtle (the SHACL report graph) or json for tools.")
+@reports_errors
+def validate_command(paths, store_path, fmt):
+    """Check facts against the kg shapes and ontology (pySHACL).
+
+    With no PATHS, checks the ontology's reference data and every file in facts/.
+    Exit status: 0 conforms, 1 violations, 2 bad input.
+
+    \b
+    Example:
+        kg validate facts/reference.ttl facts/my-new-source.ttl
+        kg validate --format json
+    """
+    from kg.resources import facts_dir
+
+    if store_path is not None:
+        report = _open_existing(store_path).validate()
+    else:
+        report = validate(list(paths) or sorted(facts_dir().glob("*.ttl")))
+    output = {"text": report.to_text, "turtle": report.to_turtle, "json": report.to_json}[fmt]()
+    click.echo(output)
+    sys.exit(0 if report.conforms else 1)
+
+
+def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
+    params = {}
+    for item in values:
+        if "=" not in item:
+            raise click.UsageError(f"--param takes KEY=VALUE, not {item!r}.")
+        key, value = item.split("=", 1)
+        params[key.strip()] = value
+    return params
+
+
+@main.command()
+@click.argument("name", required=False)
+@click.option("--param", "-p", "param_values", multiple=True, metavar="KEY=VALUE", help="A query parameter (repeatable).")
+@click.option("--file", "query_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Run the SPARQL in this file instead of a stored query.")
+@click.option("--format", "fmt", type=click.Choice([f.value for f in ResultFormat]), default="table", show_default=True,
+              help="table for people; csv, tsv, json: the W3C SPARQL 1.1 results formats.")
+@click.option("--show-query", is_flag=True, help="Print the SPARQL that would run, parameters bound, and exit.")
+@click.option("--engine", type=click.Choice(["oxigraph", "rdflib"]), default="oxigraph", show_default=True,
+              help="oxigraph: the embedded store; rdflib: plain rdflib in memory over the project's files.")
+@store_option
+@reports_errors
+def query(name, param_values, query_file, fmt, show_query, engine, store_path):
+    """Run a stored query (see `kg queries`), or a SPARQL file.
+
+    Parameters are bound as RDF terms, never pasted into the query text. IRIs can be
+    given in full or as prefixed names (actor:isis, period:2024-h1).
+
+    \b
+    Example:
+        kg query compare-periods
+        kg query compare-places --param place_a=place:iraq --param place_b=place:syria
+        kg query reporting-chain -p text="153 attacks" --format json
+        kg query positions --show-query
+    """
+    if (name is None) == (query_file is None):
+        raise click.UsageError("Give a stored query's NAME or --file Q.rq (one of them).")
+    stored = (StoredQuery.from_text(query_file.read_text(encoding="utf-8"), name=query_file.stem, path=query_file)
+              if query_file else get_query(name))
+    params = _parse_params(param_values)
+    if show_query:
+        click.echo(stored.bind(params))
+        return
+    if engine == "rdflib":
+        from kg.engines import RdflibEngine
+        from kg.resources import default_load_paths
+        from kg.store import dataset_from_files
+
+        result = run_query(stored, engine=RdflibEngine(dataset_from_files(default_load_paths())), params=params)
+    else:
+        result = run_query(stored, store=_open_existing(store_path), params=params)
+    if fmt != "table":
+        click.echo(render(fmt, result.variables, result.terms), nl=False)
+        return
+    _print_table(stored, result.variables, result.terms)
+
+
+def _print_table(stored: StoredQuery, variables, rows) -> None:
+    console = _console()
+    if not rows:
+        console.print(f"[bold]{stored.summary or stored.name}[/bold]\n(no rows)")
+        return
+    if len(variables) <= MAX_TABLE_COLUMNS:
+        console.print(to_table(variables, rows, title=stored.summary or stored.name))
+        return
+    from rich.table import Table
+
+    console.print(f"[bold]{stored.summary or stored.name}[/bold] — {len(rows)} row{'s' if len(rows) != 1 else ''}")
+    for index, row in enumerate(rows, 1):
+        record = Table(show_header=False, title=f"row {index}", title_justify="left", show_lines=False)
+        record.add_column("field", style="bold", no_wrap=True)
+        record.add_column("value", overflow="fold")
+        for var, term in zip(variables, row):
+            if term is not None:
+                record.add_row(var, display(term))
+        console.print(record)
+
+
+@main.command()
+@reports_errors
+def queries():
+    """List the stored queries, their questions and parameters.
+
+    \b
+    Example:
+        kg queries
+    """
+    for name, stored in load_catalogue().items():
+        click.echo(click.style(name, bold=True) + f"\n    {stored.summary}")
+        for param in stored.params:
+            default = f" (default {param.default})" if param.default else ""
+            click.echo(f"    --param {param.name}=<{param.type}>{default}: {param.description.strip()}")
+        if stored.requires_one_of:
+            click.echo(f"    needs at least one of: {', '.join(stored.requires_one_of)}")
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(list(EXPORT_FORMATS)), default="trig", show_default=True,
+              help="trig, nquads and jsonld keep the named graphs; turtle and ntriples merge them.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True,
+              help="File to write, or - for standard output.")
+@store_option
+@reports_errors
+def export(fmt, output, store_path):
+    """Write the store's contents in a standard RDF format.
+
+    \b
+    Example:
+        kg export --format trig --output kg.trig
+    """
+    data = _open_existing(store_path).export(fmt)
+    if output == "-":
+        sys.stdout.buffer.write(data)
+    else:
+        Path(output).write_bytes(data)
+        click.echo(f"wrote {len(data)} bytes to {output}", err=True)
+
+
+@main.command()
+@store_option
+@reports_errors
+def stats(store_path):
+    """Claims by kind, claimant and source, and triples per graph (with their files).
+
+    \b
+    Example:
+        kg stats
+    """
+    store = _open_existing(store_path)
+    files = store.files()
+    console = _console()
+    from rich.table import Table
+
+    graphs = Table(title="Triples per named graph")
+    graphs.add_column("graph")
+    graphs.add_column("triples", justify="right")
+    graphs.add_column("loaded from")
+    for graph, count in store.graphs().items():
+        graphs.add_row(graph, str(count), files.get(graph, ""))
+    console.print(graphs)
+    result = run_query("overview", store=store)
+    overview = Table(title="Claims")
+    for column in ("dimension", "key", "count"):
+        overview.add_column(column, justify="right" if column == "count" else "left")
+    for row in result.rows:
+        overview.add_row(row["dimension"], row["key"], str(row["count"]))
+    console.print(overview)
+
+
+if __name__ == "__main__":
+    main()
