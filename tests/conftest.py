@@ -1,0 +1,72 @@
+"""Shared fixtures: the project's files, the first source's text, stores on both engines."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+
+from kg.engines import RdflibEngine
+from kg.resources import default_load_paths, facts_dir, ontology_path, shapes_path
+from kg.store import FactStore, dataset_from_files
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures"
+SOURCES = ROOT.parent / "shared" / "sources"
+FIRST_SOURCE_ID = "newsweek-isis-attacks-2024"
+FIRST_SOURCE_FACTS = facts_dir() / f"{FIRST_SOURCE_ID}.ttl"
+REFERENCE_FACTS = facts_dir() / "reference.ttl"
+
+
+@pytest.fixture(scope="session")
+def source_text() -> str:
+    """The first source's text, from ../shared/sources; the test skips where it is absent."""
+    path = SOURCES / f"{FIRST_SOURCE_ID}.txt"
+    if not path.exists():
+        pytest.skip(f"source text not available at {path} (it lives outside the project, in shared/sources)")
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def facts_graph() -> Graph:
+    """The first source's facts, parsed (read-only: copy before changing)."""
+    return Graph().parse(FIRST_SOURCE_FACTS)
+
+
+@pytest.fixture(scope="session")
+def reference_graph() -> Graph:
+    return Graph().parse(REFERENCE_FACTS)
+
+
+@pytest.fixture(scope="session")
+def ontology_graph() -> Graph:
+    return Graph().parse(ontology_path())
+
+
+@pytest.fixture(scope="session")
+def shapes_graph() -> Graph:
+    return Graph().parse(shapes_path())
+
+
+@pytest.fixture(scope="session")
+def loaded_store() -> FactStore:
+    """An in-memory embedded store with the ontology and all facts loaded."""
+    store = FactStore.in_memory()
+    store.load()
+    return store
+
+
+@pytest.fixture(scope="session")
+def rdflib_engine() -> RdflibEngine:
+    """Plain rdflib over the same files."""
+    return RdflibEngine(dataset_from_files(default_load_paths()))
+
+
+@pytest.fixture()
+def project_copy(tmp_path) -> Path:
+    """A writable copy of ontology/ and facts/, for tests that edit files."""
+    for name in ("ontology", "facts"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    return tmp_path

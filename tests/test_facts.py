@@ -1,0 +1,118 @@
+"""The facts: quotes match the source text at their offsets, every number in the text is
+encoded or excluded, the source's record matches its text, files are canonical, and a
+source file validates on its own with the plain pyshacl command."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from rdflib import RDF, BNode, Graph, URIRef
+
+from kg.namespaces import KG, OA, TIME, claim_namespace
+from kg.resources import facts_dir, ontology_path, shapes_path
+
+from conftest import FIRST_SOURCE_FACTS, FIRST_SOURCE_ID, REFERENCE_FACTS
+
+SOURCE = URIRef(f"https://w3id.org/conflict-kg/id/source/{FIRST_SOURCE_ID}")
+#: Numbers written as words that the text uses; each occurrence must be quoted or excluded too.
+NUMBER_WORDS = r"one-third|two dozen|hundreds|double|half"
+
+
+def anchors(graph: Graph, subject_property=KG.evidence):
+    """(owner, exact, prefix, suffix, start, end) for every evidence or excluded passage."""
+    for owner, resource in graph.subject_objects(subject_property):
+        quote = next(s for s in graph.objects(resource, OA.hasSelector) if (s, RDF.type, OA.TextQuoteSelector) in graph)
+        position = next(s for s in graph.objects(resource, OA.hasSelector) if (s, RDF.type, OA.TextPositionSelector) in graph)
+        yield (
+            owner,
+            str(graph.value(quote, OA.exact)),
+            str(graph.value(quote, OA.prefix) or ""),
+            str(graph.value(quote, OA.suffix) or ""),
+            graph.value(position, OA.start).toPython(),
+            graph.value(position, OA.end).toPython(),
+        )
+
+
+def test_every_quote_is_verbatim_at_its_offsets(facts_graph, source_text):
+    found = list(anchors(facts_graph)) + list(anchors(facts_graph, KG.excludes))
+    assert len(found) >= 40
+    for owner, exact, prefix, suffix, start, end in found:
+        assert source_text[start:end] == exact, f"{owner}: quote not at {start}-{end}"
+        assert source_text[:start].endswith(prefix), f"{owner}: prefix does not precede the quote"
+        assert source_text[end:].startswith(suffix), f"{owner}: suffix does not follow the quote"
+
+
+def test_source_record_matches_its_text(facts_graph, source_text):
+    assert str(facts_graph.value(SOURCE, KG.sha256)) == hashlib.sha256(source_text.encode("utf-8")).hexdigest()
+    assert facts_graph.value(SOURCE, KG.characterCount).toPython() == len(source_text) == 4882
+
+
+def test_every_number_in_the_text_is_encoded_or_excluded(facts_graph, source_text):
+    spans = [(start, end) for *_, start, end in anchors(facts_graph)]
+    excluded = [(start, end) for *_, start, end in anchors(facts_graph, KG.excludes)]
+    numbers = list(re.finditer(rf"\d[\d,.]*\d|\d|{NUMBER_WORDS}", source_text))
+    assert len(numbers) > 35
+    uncovered = [
+        (m.group(), m.start())
+        for m in numbers
+        if not any(s <= m.start() and m.end() <= e for s, e in spans + excluded)
+    ]
+    assert uncovered == []
+
+
+def test_the_copyright_disclaimer_is_excluded_with_a_reason(facts_graph, source_text):
+    reasons = {}
+    for passage in facts_graph.objects(SOURCE, KG.excludes):
+        exact = next(facts_graph.objects(passage, OA.hasSelector / OA.exact))
+        reasons[str(exact)[:11]] = str(facts_graph.value(passage, KG.exclusionReason))
+    assert "disclaimer" in reasons["Disclaimer:"].lower()
+    assert source_text.rstrip().endswith("Thank you.")
+
+
+@pytest.mark.parametrize("path", [FIRST_SOURCE_FACTS, REFERENCE_FACTS], ids=lambda p: p.name)
+def test_facts_files_are_in_stable_longturtle_order(path):
+    text = path.read_text(encoding="utf-8")
+    assert Graph().parse(data=text, format="turtle").serialize(format="longturtle") == text
+
+
+def test_period_lengths_match_their_dates(reference_graph):
+    checked = 0
+    for period, days in reference_graph.subject_objects(KG.lengthInDays):
+        begin = reference_graph.value(reference_graph.value(period, TIME.hasBeginning), TIME.inXSDDate).toPython()
+        end = reference_graph.value(reference_graph.value(period, TIME.hasEnd), TIME.inXSDDate).toPython()
+        assert isinstance(begin, date) and (end - begin).days + 1 == days.toPython(), period
+        checked += 1
+    assert checked >= 5
+
+
+def test_claims_have_readable_iris_in_their_source_namespace(facts_graph):
+    claims = set(facts_graph.subjects(KG.statedIn, SOURCE))
+    assert len(claims) == 40
+    namespace = str(claim_namespace(FIRST_SOURCE_ID))
+    for claim in claims:
+        assert isinstance(claim, URIRef) and str(claim).startswith(namespace)
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", str(claim)[len(namespace):]), claim
+
+
+def test_things_people_link_to_are_never_blank_nodes(facts_graph, reference_graph):
+    linked = (KG.claimant, KG.statedIn, KG.measure, KG.period, KG.place, KG.about, KG.aboutEvent, KG.topic)
+    for graph in (facts_graph, reference_graph):
+        for prop in linked:
+            assert not any(isinstance(o, BNode) for o in graph.objects(None, prop)), prop
+
+
+def test_a_source_file_validates_alone_with_the_plain_pyshacl_command():
+    pyshacl = shutil.which("pyshacl", path=str(Path(sys.executable).parent))
+    assert pyshacl, "pyshacl's command is installed with the package"
+    command = [pyshacl, "-s", str(shapes_path()), "-e", str(ontology_path()),
+               str(facts_dir() / "reference.ttl"), str(FIRST_SOURCE_FACTS)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Conforms: True" in result.stdout
