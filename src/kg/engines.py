@@ -14,6 +14,8 @@ from rdflib import BNode, Dataset, Literal, Node, URIRef
 
 from kg.errors import KgError
 
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
 
 @dataclass(frozen=True)
 class SelectResult:
@@ -52,6 +54,8 @@ def term_from_oxigraph(term) -> Node | None:
     if isinstance(term, ox.Literal):
         if term.language:
             return Literal(term.value, lang=term.language)
+        if term.datatype.value == _XSD_STRING:
+            return Literal(term.value)  # RDF 1.1 simple literal, as rdflib represents it
         return Literal(term.value, datatype=URIRef(term.datatype.value))
     raise TypeError(f"unsupported term {term!r}")
 
