@@ -60,6 +60,7 @@ def _open_existing(store_path: Path | None) -> FactStore:
         raise KgError(f"There is no store at {path}. Build it first with `kg load` (or point --store at one).")
     store = FactStore(path)
     if not store.graphs():
+        store.close()
         raise KgError(f"The store at {path} is empty. Load the facts first with `kg load`.")
     return store
 
@@ -96,8 +97,7 @@ def load(paths, store_path, no_validate):
         kg load
         kg load facts/my-new-source.ttl --store /data/kg
     """
-    store = FactStore(store_path or default_store_path())
-    with _console(err=True).status("Validating and loading..."):
+    with FactStore(store_path or default_store_path()) as store, _console(err=True).status("Validating and loading..."):
         report = store.load(list(paths) or None, check=not no_validate)
     for graph, count in report.graphs.items():
         click.echo(f"loaded {count:>6} triples into <{graph}> from {report.files[graph]}")
@@ -125,7 +125,8 @@ def validate_command(paths, store_path, fmt):
     from kg.resources import facts_dir
 
     if store_path is not None:
-        report = _open_existing(store_path).validate()
+        with _open_existing(store_path) as store:
+            report = store.validate()
     else:
         report = validate(list(paths) or sorted(facts_dir().glob("*.ttl")))
     output = {"text": report.to_text, "turtle": report.to_turtle, "json": report.to_json}[fmt]()
@@ -183,7 +184,8 @@ def query(name, param_values, query_file, fmt, show_query, engine, store_path):
 
         result = run_query(stored, engine=RdflibEngine(dataset_from_files(default_load_paths())), params=params)
     else:
-        result = run_query(stored, store=_open_existing(store_path), params=params)
+        with _open_existing(store_path) as store:
+            result = run_query(stored, store=store, params=params)
     if fmt != "table":
         click.echo(render(fmt, result.variables, result.terms), nl=False)
         return
@@ -243,7 +245,8 @@ def export(fmt, output, store_path):
     Example:
         kg export --format trig --output kg.trig
     """
-    data = _open_existing(store_path).export(fmt)
+    with _open_existing(store_path) as store:
+        data = store.export(fmt)
     if output == "-":
         sys.stdout.buffer.write(data)
     else:
@@ -261,19 +264,20 @@ def stats(store_path):
     Example:
         kg stats
     """
-    store = _open_existing(store_path)
-    files = store.files()
-    console = _console()
     from rich.table import Table
+
+    with _open_existing(store_path) as store:
+        files, graph_counts = store.files(), store.graphs()
+        result = run_query("overview", store=store)
+    console = _console()
 
     graphs = Table(title="Triples per named graph")
     graphs.add_column("graph")
     graphs.add_column("triples", justify="right")
     graphs.add_column("loaded from")
-    for graph, count in store.graphs().items():
+    for graph, count in graph_counts.items():
         graphs.add_row(graph, str(count), files.get(graph, ""))
     console.print(graphs)
-    result = run_query("overview", store=store)
     overview = Table(title="Claims")
     for column in ("dimension", "key", "count"):
         overview.add_column(column, justify="right" if column == "count" else "left")

@@ -110,7 +110,13 @@ class FactStore:
         return self._store
 
     def close(self) -> None:
-        """Release the store (and its lock)."""
+        """Release the store (and its lock).
+
+        Oxigraph releases its lock when the last reference to the store goes, so the
+        engine's reference is cleared too (a traceback may still hold the engine).
+        """
+        if self.engine is not None:
+            self.engine.store = None
         self._store = None
         self.engine = None
 

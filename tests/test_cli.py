@@ -1,0 +1,230 @@
+"""The kg command, driven in-process as a user would: answers, formats, exit codes, errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from kg.cli import main
+from kg.resources import facts_dir
+
+from conftest import FIXTURES
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("kg") / "store"
+    result = CliRunner().invoke(main, ["load", "--store", str(path)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def kg(*args, **kwargs):
+    return CliRunner().invoke(main, list(map(str, args)), **kwargs)
+
+
+def test_help_lists_every_command_and_each_has_an_example():
+    result = kg("--help")
+    commands = ["load", "validate", "query", "queries", "export", "stats"]
+    for command in commands:
+        assert command in result.output
+        assert "Example:" in kg(command, "--help").output
+
+
+def test_load_reports_graphs_and_validation(tmp_path):
+    result = kg("load", "--store", tmp_path / "s")
+    assert result.exit_code == 0
+    assert "1403 triples into <https://w3id.org/conflict-kg/id/source/newsweek-isis-attacks-2024>" in result.output
+    assert "conforms: 0 violations" in result.output
+
+
+def test_loading_twice_leaves_the_store_as_it_was(tmp_path):
+    from kg.store import FactStore
+
+    from rdflib.compare import isomorphic
+
+    kg("load", "--store", tmp_path / "s")
+    with FactStore(tmp_path / "s") as store:
+        graphs = store.graphs()
+        first = {iri: store.graph(iri) for iri in graphs}
+    assert kg("load", "--store", tmp_path / "s").exit_code == 0
+    with FactStore(tmp_path / "s") as store:
+        assert store.graphs() == graphs
+        # Blank nodes get new labels on each load; the graphs are the same up to that.
+        assert all(isomorphic(store.graph(iri), first[iri]) for iri in graphs)
+
+
+def test_query_table_shows_the_answer_and_its_evidence(store_path):
+    result = kg("query", "compare-periods", "--store", store_path)
+    assert result.exit_code == 0, result.output
+    for expected in ("153", "121", "1.264", "306.8", "2.536", "US Central Command (CENTCOM)",
+                     "source:newsweek-isis-attacks-2024", "claimed responsibility for 153 attacks"):
+        assert expected in result.output
+
+
+def test_query_csv_follows_the_w3c_format(store_path):
+    result = kg("query", "compare-places", "--format", "csv", "--store", store_path)
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert {(r["value_a"], r["value_b"], r["total"]) for r in rows} == {("137", "59", "196"), ("30", "14", "44"), ("74", "92", "166")}
+    assert result.output.split("\r\n")[0].startswith("measure_label,place_a_label,value_a")
+
+
+def test_query_tsv_follows_the_w3c_format(store_path):
+    result = kg("query", "figures-by-place", "--format", "tsv", "--store", store_path)
+    lines = result.output.splitlines()
+    assert lines[0].split("\t")[:3] == ["?place_label", "?value", "?unit"]
+    first = lines[1].split("\t")
+    assert first[0] == '"Iraq"@en' and first[1] == "40" and first[2] == "<http://qudt.org/vocab/unit/PERCENT>"
+    assert lines[2].split("\t")[1] == "33.3"
+
+
+def test_query_json_follows_the_w3c_format(store_path):
+    result = kg("query", "reporting-chain", "--param", "text=153 attacks", "--format", "json", "--store", store_path)
+    data = json.loads(result.output)
+    assert data["head"]["vars"][:3] == ["claim", "step", "actor"]
+    actors = [b["actor"]["value"] for b in data["results"]["bindings"]]
+    assert actors == ["US Central Command (CENTCOM)", "Associated Press (AP)", "Newsweek"]
+    assert data["results"]["bindings"][0]["step"] == {
+        "type": "literal", "value": "0", "datatype": "http://www.w3.org/2001/XMLSchema#integer"}
+
+
+def test_query_on_plain_rdflib_gives_the_same_csv(store_path):
+    on_store = kg("query", "totals-vs-parts", "--format", "csv", "--store", store_path).output
+    on_rdflib = kg("query", "totals-vs-parts", "--format", "csv", "--engine", "rdflib").output
+    assert on_store == on_rdflib and "consistent" in on_store
+
+
+def test_show_query_prints_runnable_sparql_with_bound_parameters(store_path):
+    result = kg("query", "claims-by-actor", "-p", "actor=actor:aanes", "--show-query")
+    assert "VALUES (?actor) { (<https://w3id.org/conflict-kg/id/actor/aanes>) }" in result.output
+    from kg.store import FactStore
+
+    with FactStore(store_path) as store:
+        assert len(list(store.oxigraph.query(result.output, use_default_graph_as_union=True))) == 2
+
+
+def test_query_file(tmp_path, store_path):
+    query = tmp_path / "count.rq"
+    query.write_text("PREFIX kg: <https://w3id.org/conflict-kg/ontology#>\n"
+                     "SELECT (COUNT(?c) AS ?claims) WHERE { ?c kg:claimant ?who }\n")
+    result = kg("query", "--file", query, "--format", "csv", "--store", store_path)
+    assert result.output.splitlines() == ["claims", "40"]
+
+
+def test_queries_lists_the_catalogue():
+    result = kg("queries")
+    assert "compare-periods" in result.output and "--param period_a=<iri> (default period:2024-h1)" in result.output
+
+
+def test_validate_exit_codes(tmp_path):
+    assert kg("validate").exit_code == 0
+    broken = tmp_path / "broken.ttl"
+    text = (facts_dir() / "newsweek-isis-attacks-2024.ttl").read_text()
+    broken.write_text(text.replace("kg:value 153 ;", "kg:value -153 ;"))
+    result = kg("validate", facts_dir() / "reference.ttl", broken)
+    assert result.exit_code == 1
+    assert "Violation: " in result.output and "claim:attacks-2024-h1" in result.output
+    assert "non-negative" in result.output and "1 violation" in result.output
+    assert kg("validate", tmp_path / "missing.ttl").exit_code == 2
+
+
+@pytest.mark.parametrize("fmt, check", [
+    pytest.param("json", lambda out: json.loads(out)["counts"]["Violation"] == 0, id="json"),
+    pytest.param("turtle", lambda out: "sh:conforms true" in out, id="turtle"),
+])
+def test_validate_machine_formats(fmt, check):
+    result = kg("validate", "--format", fmt)
+    assert result.exit_code == 0 and check(result.output)
+
+
+def test_validate_the_store(store_path):
+    result = kg("validate", "--store", store_path)
+    assert result.exit_code == 0 and "conforms" in result.output
+
+
+def test_an_invalid_file_is_not_loaded(tmp_path, store_path):
+    from kg.store import FactStore
+
+    with FactStore(store_path) as store:
+        before = store.export("nquads")
+    broken = tmp_path / "broken.ttl"
+    broken.write_text((facts_dir() / "newsweek-isis-attacks-2024.ttl").read_text().replace(
+        "kg:claimant actor:wilson-center ;", "", 1))
+    result = kg("load", broken, "--store", store_path)
+    assert result.exit_code == 1
+    assert "nothing was loaded" in result.output
+    with FactStore(store_path) as store:
+        assert store.export("nquads") == before
+
+
+def test_a_syntax_error_is_reported_with_line_column_and_caret(tmp_path, store_path):
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("@prefix kg: <https://w3id.org/conflict-kg/ontology#> .\n\nkg:a kg:b kg:c ;\n    kg:d \"unterminated .\n")
+    result = kg("load", bad, "--store", store_path)
+    assert result.exit_code == 2
+    assert f"{bad}:4:" in result.output and "^" in result.output and "Traceback" not in result.output
+
+
+def test_export_keeps_named_graphs(store_path, tmp_path):
+    out = tmp_path / "kg.trig"
+    assert kg("export", "--format", "trig", "--output", out, "--store", store_path).exit_code == 0
+    from rdflib import Dataset
+
+    dataset = Dataset()
+    dataset.parse(out, format="trig")
+    graphs = {str(g.identifier) for g in dataset.graphs() if len(g)}
+    assert "https://w3id.org/conflict-kg/id/source/newsweek-isis-attacks-2024" in graphs
+    assert "https://w3id.org/conflict-kg/id/reference" in graphs
+
+
+def test_stats(store_path):
+    result = kg("stats", "--store", store_path)
+    assert result.exit_code == 0
+    assert "1403" in result.output and "newsweek-isis-attacks-2024.ttl" in result.output
+    assert "claims per claimant" in result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    pytest.param(["query", "no-such-query"], "No stored query named 'no-such-query'", id="unknown-query"),
+    pytest.param(["query", "reporting-chain"], "needs at least one of: claim, text", id="missing-parameter"),
+    pytest.param(["query", "positions", "--param", "topic"], "KEY=VALUE", id="malformed-param"),
+    pytest.param(["query", "claims-by-actor", "-p", "actor=} DROP ALL {"], "must be an IRI", id="hostile-iri"),
+])
+def test_usage_errors_are_clear_and_exit_2(args, message, store_path):
+    result = kg(*args, "--store", store_path)
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_a_missing_store_is_explained(tmp_path):
+    result = kg("query", "overview", "--store", tmp_path / "nowhere")
+    assert result.exit_code == 2 and "There is no store at" in result.output and "kg load" in result.output
+
+
+def test_a_store_in_use_by_another_process_is_explained(store_path):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import pyoxigraph, sys; s = pyoxigraph.Store({str(store_path)!r}); print('ready', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        result = kg("query", "overview", "--store", store_path)
+        assert result.exit_code == 2
+        assert "in use by another process" in result.output
+    finally:
+        holder.communicate("", timeout=30)
+
+
+def test_loading_a_second_source_adds_its_own_graph(tmp_path):
+    path = tmp_path / "s"
+    kg("load", "--store", path)
+    result = kg("load", FIXTURES / "conflicting-source.ttl", "--store", path)
+    assert result.exit_code == 0, result.output
+    assert "fixture-conflicting-monitor" in result.output
+    disagreements = kg("query", "disagreements", "--format", "csv", "--store", path).output
+    assert "160" in disagreements and "153" in disagreements
