@@ -1,0 +1,62 @@
+"""Bad input files get a one-paragraph message, never a traceback, and the store is unchanged."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from kg.cli import main
+from kg.errors import BadInputError
+from kg.rdffiles import read_facts_file
+from kg.store import FactStore
+
+SOURCE_HEADER = """@prefix kg: <https://w3id.org/conflict-kg/ontology#> .
+@prefix source: <https://w3id.org/conflict-kg/id/source/> .
+"""
+
+BAD_FILES = [
+    pytest.param(b"", "is empty", id="empty"),
+    pytest.param(b"   \n\n", "is empty", id="whitespace-only"),
+    pytest.param(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file", id="binary"),
+    pytest.param("@prefix kg: <https://w3id.org/conflict-kg/ontology#> .\nkg:a kg:b \"Caf\xe9\" .\n".encode("latin-1"),
+                 "not UTF-8", id="latin-1"),
+    pytest.param(b'<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>',
+                 "looks like RDF/XML", id="rdf-xml"),
+    pytest.param(b'{"@context": {"kg": "https://w3id.org/conflict-kg/ontology#"}, "@id": "kg:x"}',
+                 "looks like JSON-LD", id="json-ld"),
+    pytest.param(b"nope:a nope:b nope:c .\n", "Turtle syntax error", id="undefined-prefix"),
+    pytest.param(b"<http://example.org/a> <http://example.org/b> <http://example.org/c> .\n",
+                 "describes no source document", id="unrelated-rdf"),
+    pytest.param((SOURCE_HEADER + "source:a a kg:SourceDocument .\nsource:b a kg:SourceDocument .\n").encode(),
+                 "describes 2 source documents", id="two-sources"),
+]
+
+
+@pytest.mark.parametrize("content, message", BAD_FILES)
+def test_bad_file_is_explained(tmp_path, content, message):
+    path = tmp_path / "facts.ttl"
+    path.write_bytes(content)
+    with pytest.raises(BadInputError, match=message):
+        read_facts_file(path)
+
+
+@pytest.mark.parametrize("content, message", BAD_FILES)
+def test_bad_file_leaves_the_store_byte_for_byte_unchanged(tmp_path, content, message):
+    store_path = tmp_path / "store"
+    with FactStore(store_path) as store:
+        store.load()
+        before = store.export("nquads")
+    path = tmp_path / "facts.ttl"
+    path.write_bytes(content)
+    result = CliRunner().invoke(main, ["load", str(path), "--store", str(store_path)])
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+    with FactStore(store_path) as store:
+        assert store.export("nquads") == before
+
+
+def test_a_folder_and_a_missing_file_are_explained(tmp_path):
+    with pytest.raises(BadInputError, match="is a folder"):
+        read_facts_file(tmp_path)
+    with pytest.raises(BadInputError, match="no such file"):
+        read_facts_file(tmp_path / "missing.ttl")
