@@ -50,7 +50,7 @@ def read_turtle(path: str | Path) -> Graph:
             syntax, too large, or not valid Turtle.
 
     >>> from kg.resources import ontology_path
-    >>> len(read_turtle(ontology_path())) > 500
+    >>> len(read_turtle(ontology_path())) > 400
     True
     """
     path = Path(path)

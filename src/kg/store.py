@@ -222,7 +222,7 @@ class FactStore:
         return LoadReport(
             validation=report,
             graphs={str(f.graph_iri): len(f.graph) for f in files},
-            files={str(f.graph_iri): str(f.path) for f in files},
+            files={str(f.graph_iri): display_path(f.path) for f in files},
         )
 
     def _replace_graphs(self, files: list[FactsFile]) -> None:
@@ -235,7 +235,7 @@ class FactStore:
             drops.append(f"DELETE WHERE {{ GRAPH {manifest} {{ {graph} ?p ?o }} }} ;")
             triples = facts.graph.serialize(format="nt", encoding="utf-8").decode("utf-8")
             inserts.append(f"GRAPH {graph} {{\n{triples}}}")
-            inserts.append(f"GRAPH {manifest} {{ {graph} <{PROV.wasDerivedFrom}> {_string(str(facts.path))} . }}")
+            inserts.append(f"GRAPH {manifest} {{ {graph} <{PROV.wasDerivedFrom}> {_string(display_path(facts.path))} . }}")
         update = "\n".join(drops) + "\nINSERT DATA {\n" + "\n".join(inserts) + "\n}"
         try:
             self._store.update(update)  # one update request = one transaction
@@ -247,6 +247,15 @@ class FactStore:
         self._store.update(
             f"DROP SILENT GRAPH <{graph_iri}> ; DELETE WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ <{graph_iri}> ?p ?o }} }}"
         )
+
+
+def display_path(path: Path) -> str:
+    """A path relative to the current directory when it lies below it, else absolute."""
+    resolved = Path(path).resolve()
+    try:
+        return str(resolved.relative_to(Path.cwd()))
+    except ValueError:
+        return str(resolved)
 
 
 def _string(text: str) -> str:
