@@ -97,8 +97,20 @@ def load(paths, store_path, no_validate):
         kg load
         kg load facts/my-new-source.ttl --store /data/kg
     """
-    with FactStore(store_path or default_store_path()) as store, _console(err=True).status("Validating and loading..."):
-        report = store.load(list(paths) or None, check=not no_validate)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from kg.store import planned_steps
+
+    paths = list(paths) or None
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with FactStore(store_path or default_store_path()) as store, \
+            Progress(*columns, console=_console(err=True), transient=True) as bar:
+        task = bar.add_task("loading", total=planned_steps(paths, check=not no_validate))
+
+        def step(description: str) -> None:
+            bar.update(task, description=description, advance=1)
+
+        report = store.load(paths, check=not no_validate, progress=step)
     for graph, count in report.graphs.items():
         click.echo(f"loaded {count:>6} triples into <{graph}> from {report.files[graph]}")
     click.echo(f"{report.triples} triples in {len(report.graphs)} graphs; {report.validation.summary().lower()}")

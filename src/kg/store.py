@@ -9,7 +9,7 @@ loading twice leaves the store as it was.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from rdflib.namespace import PROV
 
 from kg.engines import OxigraphEngine, term_from_oxigraph
 from kg.errors import BadInputError, StoreError, ValidationFailed
-from kg.namespaces import BASE
+from kg.namespaces import BASE, PREFIXES
 from kg.rdffiles import FactsFile, read_facts_file
 from kg.resources import default_load_paths
 from kg.validate import ValidationReport, validate
@@ -176,6 +176,8 @@ class FactStore:
         if format in ("turtle", "ntriples"):
             # Triple formats have no graphs: export the union, one copy of each triple.
             union = Graph()
+            for prefix, namespace in PREFIXES.items():
+                union.bind(prefix, namespace)
             for iri in self.graphs():
                 union += self.graph(iri)
             return union.serialize(format="turtle" if format == "turtle" else "nt", encoding="utf-8")
@@ -184,7 +186,13 @@ class FactStore:
 
     # --- writing -----------------------------------------------------------------
 
-    def load(self, paths: Iterable[str | Path] | None = None, *, check: bool = True) -> LoadReport:
+    def load(
+        self,
+        paths: Iterable[str | Path] | None = None,
+        *,
+        check: bool = True,
+        progress: Callable[[str], None] | None = None,
+    ) -> LoadReport:
         """Validate files, then load each into its own named graph, atomically.
 
         Args:
@@ -192,6 +200,8 @@ class FactStore:
                 ontology and every file under ``facts/``.
             check: Validate before loading (the data as it would be after the load:
                 the new files together with the rest of the store).
+            progress: Called with a description as each step starts (one per file read,
+                then validation, then writing): for progress bars.
 
         Returns:
             What was loaded, and the validation report.
@@ -200,7 +210,11 @@ class FactStore:
             BadInputError: A file cannot be read.
             ValidationFailed: The facts do not conform; nothing was written.
         """
-        files = [read_facts_file(path) for path in _expand(paths)]
+        step = progress or (lambda description: None)
+        files = []
+        for path in _expand(paths):
+            step(f"reading {path}")
+            files.append(read_facts_file(path))
         if not files:
             raise BadInputError("No files to load.")
         seen: dict[URIRef, FactsFile] = {}
@@ -212,12 +226,14 @@ class FactStore:
                 )
             seen[facts.graph_iri] = facts
         if check:
+            step("validating")
             kept = [self.graph(iri) for iri in self.graphs() if URIRef(iri) not in seen]
             report = validate([*files, *kept])
             if not report.conforms:
                 raise ValidationFailed(report)
         else:
             report = ValidationReport(True, Graph(), "not validated")
+        step("writing")
         self._replace_graphs(files)
         return LoadReport(
             validation=report,
@@ -262,6 +278,11 @@ def _string(text: str) -> str:
     from rdflib import Literal
 
     return Literal(text).n3()
+
+
+def planned_steps(paths: Iterable[str | Path] | None, *, check: bool = True) -> int:
+    """How many progress steps :meth:`FactStore.load` will report for these paths."""
+    return len(_expand(paths)) + (2 if check else 1)
 
 
 def _expand(paths: Iterable[str | Path] | None) -> list[Path]:
