@@ -54,6 +54,38 @@ store_option = click.option(
 )
 
 
+def endpoint_options(command):
+    """--endpoint and its companions, for commands that can work on a remote SPARQL store."""
+    options = [
+        click.option("--endpoint", metavar="URL", envvar="KG_ENDPOINT", default=None,
+                     help="A SPARQL 1.1 query endpoint to use instead of the embedded store "
+                          "(e.g. http://127.0.0.1:7878/query) [or $KG_ENDPOINT]."),
+        click.option("--gsp-endpoint", metavar="URL", default=None,
+                     help="Its Graph Store Protocol endpoint [default: the endpoint's sibling /store]."),
+        click.option("--update-endpoint", metavar="URL", default=None,
+                     help="Its SPARQL Update endpoint [default: the endpoint's sibling /update]."),
+        click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+                     help="Seconds to wait for each request to the endpoint."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _open_target(store_path: Path | None, endpoint: str | None, gsp_endpoint: str | None,
+                 update_endpoint: str | None, timeout: float, *, must_exist: bool = True):
+    """The embedded store, or a remote one when --endpoint is given."""
+    if endpoint:
+        if store_path is not None:
+            raise click.UsageError("Give --store or --endpoint, not both.")
+        from kg.endpoint import Endpoint, RemoteStore
+
+        return RemoteStore(Endpoint.at(endpoint, gsp_url=gsp_endpoint, update_url=update_endpoint, timeout=timeout))
+    if must_exist:
+        return _open_existing(store_path)
+    return FactStore(store_path or default_store_path())
+
+
 def _open_existing(store_path: Path | None) -> FactStore:
     path = store_path or default_store_path()
     if not path.exists():
@@ -83,9 +115,10 @@ def main():
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @store_option
+@endpoint_options
 @click.option("--no-validate", is_flag=True, help="Load without validating (for data validated already).")
 @reports_errors
-def load(paths, store_path, no_validate):
+def load(paths, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, no_validate):
     """Validate facts files, then load each into its own named graph.
 
     With no PATHS, loads the ontology and every file in facts/. A file's graph is the IRI
@@ -96,6 +129,13 @@ def load(paths, store_path, no_validate):
     Example:
         kg load
         kg load facts/my-new-source.ttl --store /data/kg
+        kg load --endpoint http://127.0.0.1:7878/query
+
+    With --endpoint, each file is PUT into its graph with the SPARQL 1.1 Graph Store
+    Protocol (or, where the server has none, replaced with one SPARQL Update); the same
+    validation runs first, so nothing invalid is sent. Credentials come from
+    $KG_ENDPOINT_USER / $KG_ENDPOINT_PASSWORD or ~/.netrc. A load that fails midway
+    names the graphs loaded and not loaded; running it again completes it.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -103,8 +143,8 @@ def load(paths, store_path, no_validate):
 
     paths = list(paths) or None
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with FactStore(store_path or default_store_path()) as store, \
-            Progress(*columns, console=_console(err=True), transient=True) as bar:
+    target = _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout, must_exist=False)
+    with target as store, Progress(*columns, console=_console(err=True), transient=True) as bar:
         task = bar.add_task("loading", total=planned_steps(paths, check=not no_validate))
 
         def step(description: str) -> None:
@@ -120,10 +160,13 @@ def load(paths, store_path, no_validate):
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--store", "store_path", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Validate what this store holds instead of files.")
+@endpoint_options
+@click.option("--graph", "graphs", multiple=True, metavar="IRI",
+              help="With --endpoint: validate only this named graph (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["text", "turtle", "json"]), default="text", show_default=True,
               help="text for people; turtle (the SHACL report graph) or json for tools.")
 @reports_errors
-def validate_command(paths, store_path, fmt):
+def validate_command(paths, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, graphs, fmt):
     """Check facts against the kg shapes and ontology (pySHACL).
 
     With no PATHS, checks the ontology's reference data and every file in facts/.
@@ -133,10 +176,14 @@ def validate_command(paths, store_path, fmt):
     Example:
         kg validate facts/reference.ttl facts/my-new-source.ttl
         kg validate --format json
+        kg validate --endpoint http://127.0.0.1:7878/query
     """
     from kg.resources import facts_dir
 
-    if store_path is not None:
+    if endpoint:
+        with _open_target(None, endpoint, gsp_endpoint, update_endpoint, timeout) as remote:
+            report = remote.validate(graphs or None)
+    elif store_path is not None:
         with _open_existing(store_path) as store:
             report = store.validate()
     else:
@@ -167,8 +214,10 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--engine", type=click.Choice(["oxigraph", "rdflib"]), default="oxigraph", show_default=True,
               help="oxigraph: the embedded store; rdflib: plain rdflib in memory over the project's files.")
 @store_option
+@endpoint_options
 @reports_errors
-def query(name, param_values, query_file, fmt, show_query, engine, store_path):
+def query(name, param_values, query_file, fmt, show_query, engine, store_path, endpoint, gsp_endpoint, update_endpoint,
+          timeout):
     """Run a stored query (see `kg queries`), or a SPARQL file.
 
     Parameters are bound as RDF terms, never pasted into the query text. IRIs can be
@@ -180,6 +229,7 @@ def query(name, param_values, query_file, fmt, show_query, engine, store_path):
         kg query compare-places --param place_a=place:iraq --param place_b=place:syria
         kg query reporting-chain -p text="153 attacks" --format json
         kg query positions --show-query
+        kg query compare-places --endpoint http://127.0.0.1:7878/query
     """
     if (name is None) == (query_file is None):
         raise click.UsageError("Give a stored query's NAME or --file Q.rq (one of them).")
@@ -196,7 +246,7 @@ def query(name, param_values, query_file, fmt, show_query, engine, store_path):
 
         result = run_query(stored, engine=RdflibEngine(dataset_from_files(default_load_paths())), params=params)
     else:
-        with _open_existing(store_path) as store:
+        with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
             result = run_query(stored, store=store, params=params)
     if fmt != "table":
         click.echo(render(fmt, result.variables, result.terms), nl=False)
@@ -268,18 +318,21 @@ def export(fmt, output, store_path):
 
 @main.command()
 @store_option
+@endpoint_options
 @reports_errors
-def stats(store_path):
+def stats(store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
     """Claims by kind, claimant and source, and triples per graph (with their files).
 
     \b
     Example:
         kg stats
+        kg stats --endpoint http://127.0.0.1:7878/query
     """
     from rich.table import Table
 
-    with _open_existing(store_path) as store:
-        files, graph_counts = store.files(), store.graphs()
+    with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
+        files = store.files() if isinstance(store, FactStore) else {}
+        graph_counts = store.graphs()
         result = run_query("overview", store=store)
     console = _console()
 
