@@ -1,0 +1,298 @@
+"""Loading into and querying a real SPARQL server: an `oxigraph serve` started on loopback,
+plus small local HTTP handlers for the faults a real server rarely shows on demand."""
+
+from __future__ import annotations
+
+import http.server
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kg.cli import main
+from kg.endpoint import Endpoint, EndpointError, PartialLoadError, RemoteStore
+from kg.errors import ValidationFailed
+from kg.queries import load_catalogue, run_query
+from kg.resources import default_load_paths, facts_dir
+
+from conftest import FIXTURES
+
+OXIGRAPH = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
+PARAMS = {"reporting-chain": {"text": "153 attacks"}}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def oxigraph_server(location: Path):
+    """`oxigraph serve` on a free loopback port; yields its query URL; stopped afterwards."""
+    if OXIGRAPH is None:
+        pytest.fail("the oxigraph server command is missing: install the test extras (pip install -e '.[test]')")
+    port = free_port()
+    process = subprocess.Popen([OXIGRAPH, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/query?query=ASK%7B%7D", timeout=1).read()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"oxigraph serve did not start: {process.stderr.read().decode()}") from None
+                time.sleep(0.1)
+        yield f"{base}/query"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with oxigraph_server(tmp_path_factory.mktemp("oxigraph")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def remote(server):
+    store = RemoteStore(Endpoint.at(server, timeout=20))
+    store.load()
+    yield store
+    store.close()
+
+
+def kg(*args):
+    return CliRunner().invoke(main, list(map(str, args)))
+
+
+def test_load_puts_each_file_in_its_graph(remote):
+    assert remote.graphs() == {
+        "https://w3id.org/conflict-kg/id/reference": 344,
+        "https://w3id.org/conflict-kg/id/source/newsweek-isis-attacks-2024": 1403,
+        "https://w3id.org/conflict-kg/ontology": 469,
+    }
+
+
+def test_reloading_changes_nothing(remote, server):
+    before = remote.graphs()
+    result = kg("load", "--endpoint", server)
+    assert result.exit_code == 0, result.output
+    assert remote.graphs() == before
+
+
+def test_reloading_one_file_replaces_only_its_graph(tmp_path, server):
+    with oxigraph_server(tmp_path / "db") as url, RemoteStore(Endpoint.at(url)) as store:
+        store.load()
+        changed = tmp_path / "newsweek.ttl"
+        text = (facts_dir() / "newsweek-isis-attacks-2024.ttl").read_text()
+        changed.write_text(text.replace('kg:encodingNote "The sentence says', 'kg:encodingNote "Note: the sentence says'))
+        store.load([changed])
+        graphs = store.graphs()
+        assert graphs["https://w3id.org/conflict-kg/id/source/newsweek-isis-attacks-2024"] == 1403
+        assert graphs["https://w3id.org/conflict-kg/id/reference"] == 344
+        notes = store.select(
+            "SELECT ?note WHERE { GRAPH ?g { ?claim <https://w3id.org/conflict-kg/ontology#encodingNote> ?note } "
+            "FILTER (STRSTARTS(STR(?note), 'Note: the sentence says') || STRSTARTS(STR(?note), 'The sentence says')) }")
+        assert [str(row[0])[:10] for row in notes.rows] == ["Note: the "]
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, id=n) for n in load_catalogue()])
+def test_every_stored_query_returns_the_embedded_rows(name, remote, loaded_store):
+    """Oxigraph server's default graph is not the union of its graphs; the answers must still match."""
+    embedded = run_query(name, store=loaded_store, params=PARAMS.get(name))
+    on_server = run_query(name, engine=remote.engine, params=PARAMS.get(name))
+    assert on_server.variables == embedded.variables
+    assert on_server.terms == embedded.terms
+
+
+def test_the_servers_default_graph_really_is_not_the_union(remote):
+    assert remote.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows[0][0].toPython() == 0
+
+
+def test_cli_query_and_stats_over_the_endpoint(server, remote):
+    result = kg("query", "totals-vs-parts", "--format", "csv", "--endpoint", server)
+    assert result.exit_code == 0 and result.output.count("consistent") == 6
+    stats = kg("stats", "--endpoint", server)
+    assert stats.exit_code == 0 and "1403" in stats.output
+
+
+def test_remote_validation(server, remote):
+    result = kg("validate", "--endpoint", server)
+    assert result.exit_code == 0 and "Validation conforms" in result.output
+    one = kg("validate", "--endpoint", server, "--graph", "https://w3id.org/conflict-kg/id/reference")
+    assert one.exit_code == 0
+
+
+def test_remote_validation_finds_a_broken_graph(tmp_path):
+    with oxigraph_server(tmp_path / "db") as url, RemoteStore(Endpoint.at(url)) as store:
+        store.load()
+        broken = tmp_path / "broken.ttl"
+        broken.write_text((facts_dir() / "newsweek-isis-attacks-2024.ttl").read_text().replace("kg:value 153 ;", "kg:value -153 ;"))
+        store.load([broken], check=False)  # a production store someone loaded without kg
+        result = kg("validate", "--endpoint", url)
+        assert result.exit_code == 1 and "non-negative" in result.output
+
+
+def test_nothing_invalid_is_sent(tmp_path):
+    with oxigraph_server(tmp_path / "db") as url, RemoteStore(Endpoint.at(url)) as store:
+        store.load()
+        before = store.graphs()
+        broken = tmp_path / "broken.ttl"
+        broken.write_text((facts_dir() / "newsweek-isis-attacks-2024.ttl").read_text().replace("kg:value 153 ;", "kg:value -153 ;"))
+        with pytest.raises(ValidationFailed):
+            store.load([broken])
+        assert store.graphs() == before
+
+
+def test_falls_back_to_sparql_update_without_graph_store_protocol(tmp_path):
+    with oxigraph_server(tmp_path / "db") as url:
+        # A GSP URL that answers 404, as on a server without the protocol; not given explicitly.
+        endpoint = Endpoint(query_url=url, update_url=url.replace("/query", "/update"),
+                            gsp_url=url.replace("/query", "/no-gsp-here"))
+        with RemoteStore(endpoint) as store:
+            store.load([*default_load_paths(), FIXTURES / "conflicting-source.ttl"])
+            assert store.graphs()["https://w3id.org/conflict-kg/id/source/fixture-conflicting-monitor"] > 20
+            (row,) = run_query("disagreements", engine=store.engine).rows
+            assert {row["value_a"], row["value_b"]} == {153, 160}
+
+
+def test_a_server_stopped_mid_run(tmp_path):
+    with oxigraph_server(tmp_path / "db") as url:
+        kg("load", "--endpoint", url)
+    result = kg("query", "overview", "--endpoint", url, "--timeout", "2")
+    assert result.exit_code == 2
+    assert "refused" in result.output and "Traceback" not in result.output
+
+
+def test_a_wrong_url(server):
+    wrong = server.replace("/query", "/nothing-here")
+    result = kg("query", "overview", "--endpoint", wrong)
+    assert result.exit_code == 2
+    assert "404" in result.output and "SPARQL query endpoint" in result.output
+
+
+def test_not_an_http_url():
+    result = kg("query", "overview", "--endpoint", "ftp://127.0.0.1/query")
+    assert result.exit_code == 2 and "http(s) URL" in result.output
+
+
+# --- small local handlers for faults ------------------------------------------------------
+
+
+@contextmanager
+def handler_server(respond):
+    """A loopback HTTP server whose every request is answered by respond(handler)."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _any(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            self.body = self.rfile.read(length) if length else b""
+            respond(self)
+
+        do_GET = do_POST = do_PUT = _any
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/query"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def answer(status: int, body: bytes, content_type: str = "text/plain", delay: float = 0.0):
+    def respond(handler):
+        if delay:
+            time.sleep(delay)
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        try:
+            handler.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+    return respond
+
+
+@pytest.mark.parametrize("respond, args, message", [
+    pytest.param(answer(500, b"the disk is on fire"), ["query", "overview"], "the disk is on fire", id="http-500-query"),
+    pytest.param(answer(500, b"the disk is on fire"), ["load"], "the disk is on fire", id="http-500-load"),
+    pytest.param(answer(200, b"<html>hello</html>", "text/html"), ["query", "overview"], "not SPARQL JSON results",
+                 id="garbage-answer"),
+    pytest.param(answer(413, b"request entity too large"), ["load", "--no-validate"], "request size limit", id="too-large"),
+    pytest.param(answer(401, b"who are you"), ["query", "overview"], "KG_ENDPOINT_USER", id="unauthorised"),
+    pytest.param(answer(200, b"{}", "application/json", delay=3), ["query", "overview", "--timeout", "0.5"],
+                 "no answer within 0.5 s", id="slow-server"),
+])
+def test_faults_get_one_clear_paragraph_and_exit_2(respond, args, message):
+    with handler_server(respond) as url:
+        result = kg(*args, "--endpoint", url)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_idempotent_requests_are_retried(monkeypatch):
+    calls = []
+
+    def flaky(handler):
+        calls.append(handler.command)
+        status = 503 if len(calls) == 1 else 200
+        body = b'{"head": {"vars": ["n"]}, "results": {"bindings": []}}'
+        answer(status, body, "application/sparql-results+json")(handler)
+
+    with handler_server(flaky) as url, RemoteStore(Endpoint.at(url)) as store:
+        assert store.select("SELECT ?n WHERE {}").rows == []
+    assert len(calls) == 2
+
+
+def test_a_load_failing_midway_names_what_was_loaded_and_a_rerun_completes_it(tmp_path):
+    with oxigraph_server(tmp_path / "db") as real:
+        real_base = real.rsplit("/", 1)[0]
+        state = {"puts": 0, "fail": True}
+
+        def proxy(handler):
+            if handler.command == "PUT":
+                state["puts"] += 1
+                if state["fail"] and state["puts"] == 2:
+                    return answer(500, b"simulated crash")(handler)
+            request = urllib.request.Request(real_base + handler.path.replace("/query", "/query", 1),
+                                             data=handler.body or None, method=handler.command,
+                                             headers={k: v for k, v in handler.headers.items() if k.lower() != "host"})
+            try:
+                with urllib.request.urlopen(request, timeout=20) as upstream:
+                    answer(upstream.status, upstream.read(), upstream.headers.get("Content-Type", "text/plain"))(handler)
+            except urllib.error.HTTPError as error:
+                answer(error.code, error.read())(handler)
+
+        import urllib.error
+
+        with handler_server(proxy) as url:
+            with RemoteStore(Endpoint.at(url, retries=0)) as store, pytest.raises(PartialLoadError) as failure:
+                store.load()
+            assert failure.value.loaded == ["https://w3id.org/conflict-kg/ontology"]
+            assert len(failure.value.not_loaded) == 2
+            assert "running the same command again completes the load" in str(failure.value)
+            state["fail"] = False
+            result = kg("load", "--endpoint", url)
+            assert result.exit_code == 0, result.output
+        with RemoteStore(Endpoint.at(real)) as store:
+            assert sum(store.graphs().values()) == 469 + 1403 + 344
