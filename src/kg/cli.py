@@ -351,5 +351,152 @@ def stats(store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
     console.print(overview)
 
 
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@store_option
+@endpoint_options
+@click.option("--dry-run", is_flag=True, help="Check only; write nothing.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for people, json for tools.")
+@reports_errors
+def add(files, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, dry_run, fmt):
+    """Check new facts files against the store, then add them: nothing invalid gets in.
+
+    Each file is parsed (a syntax error is shown as file:line:column with a caret), then
+    validated with the ontology and with only what it references in the store: the
+    actors, places, periods, measures and sources it names, and the figures its figures
+    could conflict with. A figure that disagrees with another claimant's is a warning; a
+    claimant contradicting itself is a warning naming both claims; a reference to
+    something that exists nowhere is a violation. With no violation the file replaces its
+    source's graph in one transaction; with any, nothing is written (exit 1).
+
+    \b
+    Example:
+        kg add facts/my-new-source.ttl --dry-run
+        kg add facts/my-new-source.ttl
+    """
+    from kg.incremental import add_files
+
+    with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
+        try:
+            report = add_files(store, files, dry_run=dry_run)
+        except ValidationFailed as failure:
+            if fmt == "json":
+                click.echo(failure.report.to_json())
+                sys.exit(1)
+            raise
+    if fmt == "json":
+        click.echo(report.validation.to_json())
+        return
+    if report.validation.problems:
+        click.echo(report.validation.to_text())
+        click.echo()
+    verb = "would add" if dry_run else "added"
+    for graph, path in report.files.items():
+        click.echo(f"{verb} {path} as <{graph}>")
+    click.echo(f"{report.validation.summary()}; {report.triples_read} triples read from the store to check it.")
+
+
+@main.command(name="new-source")
+@click.option("--id", "source_id", required=True, help="The source's id: lower-case words joined by hyphens.")
+@click.option("--title", required=True, help="The document's title.")
+@click.option("--publisher", required=True, help="An actor (actor:newsweek) or the publisher's name.")
+@click.option("--url", default=None, help="Where the document was published.")
+@click.option("--source-text", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="The source text: its SHA-256 and length are recorded.")
+@click.option("--language", default="en", show_default=True, help="The document's language (BCP 47).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("facts"), show_default=True,
+              help="The folder to write ID.ttl into.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@reports_errors
+def new_source(source_id, title, publisher, url, source_text, language, out_dir, force):
+    """Write facts/ID.ttl for a new source: its record and one commented example per kind of claim.
+
+    \b
+    Example:
+        kg new-source --id monitor-2024-07 --title "Attacks in July" \\
+            --publisher "Example Monitor" --source-text monitor-2024-07.txt
+    """
+    from kg.authoring import new_source_template
+    from kg.quotes import read_text
+
+    target = out_dir / f"{source_id}.ttl"
+    if target.exists() and not force:
+        raise KgError(f"{target} exists already; use --force to overwrite it.")
+    text = read_text(source_text) if source_text else None
+    ttl = new_source_template(source_id=source_id, title=title, publisher=publisher, url=url, text=text,
+                              text_file=source_text.name if source_text else None, language=language)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target.write_text(ttl, encoding="utf-8")
+    click.echo(f"wrote {target}: fill in its claims from the examples at its end, then "
+               f"`kg verify-quotes`, `kg coverage` and `kg add {target} --dry-run`.")
+
+
+def _facts_for_text(text_path: Path, facts: Path | None, text: str) -> Path:
+    """The facts file to check: the one given, or the one in facts/ that records this text."""
+    if facts is not None:
+        return facts
+    import hashlib
+
+    from kg.resources import facts_dir
+
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    for candidate in sorted(Path("facts").glob("*.ttl")) or sorted(facts_dir().glob("*.ttl")):
+        content = candidate.read_text(encoding="utf-8", errors="replace")
+        if digest in content or f'"{text_path.name}"' in content:
+            return candidate
+    raise KgError(f"No facts file in facts/ records {text_path.name} (by name or SHA-256); give the facts file.")
+
+
+@main.command()
+@click.option("--source-text", "text_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The source text the facts quote.")
+@click.argument("facts", required=False, type=click.Path(path_type=Path))
+@reports_errors
+def coverage(text_path, facts):
+    """Which sentences and numbers of a source text no claim quotes yet.
+
+    Lists each sentence and number not encoded, and the passages excluded on purpose,
+    then the counts. Exit status 0 when everything is covered, 1 otherwise.
+
+    \b
+    Example:
+        kg coverage --source-text ../shared/sources/newsweek-isis-attacks-2024.txt
+    """
+    from kg.quotes import coverage as measure_coverage
+    from kg.quotes import read_text
+    from kg.rdffiles import read_turtle
+
+    text = read_text(text_path)
+    report = measure_coverage(text, read_turtle(_facts_for_text(text_path, facts, text)))
+    click.echo(report.to_text())
+    sys.exit(0 if report.complete else 1)
+
+
+@main.command(name="verify-quotes")
+@click.option("--source-text", "text_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The source text the facts quote.")
+@click.argument("facts", required=False, type=click.Path(path_type=Path))
+@reports_errors
+def verify_quotes_command(text_path, facts):
+    """Check every quote against the source text: exact words at the stated offsets,
+    prefix and suffix, and the text's SHA-256 against the source's record.
+
+    Each mismatch is reported with the nearest match found in the text. Exit status 0
+    when all match, 1 otherwise.
+
+    \b
+    Example:
+        kg verify-quotes --source-text ../shared/sources/newsweek-isis-attacks-2024.txt
+    """
+    from kg.quotes import read_text, verify_quotes
+    from kg.rdffiles import read_turtle
+
+    text = read_text(text_path)
+    report = verify_quotes(text, read_turtle(_facts_for_text(text_path, facts, text)))
+    click.echo(report.to_text())
+    sys.exit(0 if report.ok else 1)
+
+
 if __name__ == "__main__":
     main()

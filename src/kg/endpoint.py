@@ -315,6 +315,31 @@ class RemoteStore:
                 raise ValidationFailed(report)
         else:
             report = ValidationReport(True, Graph(), "not validated")
+        self.write(files, progress=step)
+        return LoadReport(
+            validation=report,
+            graphs={str(f.graph_iri): len(f.graph) for f in files},
+            files={str(f.graph_iri): display_path(f.path) for f in files},
+        )
+
+    def construct(self, sparql: str) -> Graph:
+        """Run a CONSTRUCT query on the server into an rdflib graph."""
+        response = self._request("POST", self.endpoint.query_url, what="Querying the endpoint", data={"query": sparql},
+                                 headers={"Accept": "application/n-triples"})
+        try:
+            return Graph().parse(data=response.content.decode("utf-8"), format="nt")
+        except Exception:
+            raise EndpointError(
+                f"Querying the endpoint: the answer from {redact(self.endpoint.query_url)} is not N-Triples."
+            ) from None
+
+    def write(self, files: list[FactsFile], *, progress: Callable[[str], None] | None = None) -> None:
+        """Put already-validated files, each into its graph, one request per file.
+
+        Raises:
+            PartialLoadError: A request failed after others succeeded.
+        """
+        step = progress or (lambda description: None)
         loaded: list[str] = []
         for facts in files:
             step(f"sending {facts.path}")
@@ -328,11 +353,6 @@ class RemoteStore:
                     loaded, not_loaded,
                 ) from None
             loaded.append(str(facts.graph_iri))
-        return LoadReport(
-            validation=report,
-            graphs={str(f.graph_iri): len(f.graph) for f in files},
-            files={str(f.graph_iri): display_path(f.path) for f in files},
-        )
 
     def _put(self, facts: FactsFile) -> None:
         what = f"Loading {facts.path} into <{facts.graph_iri}>"

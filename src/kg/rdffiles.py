@@ -17,7 +17,7 @@ from kg.errors import BadInputError
 from kg.namespaces import KG, VOID
 
 #: Files larger than this are refused before parsing; a facts file for one report is tiny.
-MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_FILE_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)

@@ -159,6 +159,18 @@ class FactStore:
                 target.add(triple)
         return dataset
 
+    def construct(self, sparql: str) -> Graph:
+        """Run a CONSTRUCT query (over the union of the graphs) into an rdflib graph."""
+        graph = Graph()
+        for triple in self._store.query(sparql, use_default_graph_as_union=True):
+            graph.add((term_from_oxigraph(triple.subject), term_from_oxigraph(triple.predicate),
+                       term_from_oxigraph(triple.object)))
+        return graph
+
+    def write(self, files: list[FactsFile]) -> None:
+        """Write already-validated files, each replacing its graph, in one transaction."""
+        self._replace_graphs(files)
+
     def validate(self) -> ValidationReport:
         """Validate everything the store holds."""
         return validate([self.graph(iri) for iri in self.graphs()])

@@ -131,6 +131,8 @@ def validate(
     *,
     shapes: Graph | None = None,
     ontology: Graph | None = None,
+    origin: dict[Node, str] | None = None,
+    only: set[Node] | None = None,
 ) -> ValidationReport:
     """Validate facts against the kg shapes, with the kg ontology mixed in.
 
@@ -139,6 +141,9 @@ def validate(
             together, or a single graph.
         shapes: The shapes graph; the project's ``ontology/shapes.ttl`` by default.
         ontology: The ontology graph; the project's ``ontology/kg.ttl`` by default.
+        origin: Which file each subject came from, where ``data`` holds graphs.
+        only: Report only results whose focus node is one of these (and judge
+            conformance on them alone): for validating new facts in their context.
 
     Returns:
         The report; it unpacks to ``(conforms, results_graph, results_text)``.
@@ -153,7 +158,7 @@ def validate(
     """
     items = [data] if isinstance(data, Graph) else list(data)
     combined = Graph()
-    origin: dict[Node, str] = {}
+    origin = dict(origin or {})
     for item in items:
         if isinstance(item, Graph):
             graph, name = item, None
@@ -173,7 +178,9 @@ def validate(
         allow_warnings=True,
         advanced=False,
     )
-    problems = _explain(results_graph, combined, origin)
+    problems = _explain(results_graph, combined, origin, only)
+    if only is not None:
+        conforms = not any(problem.severity == "Violation" for problem in problems)
     return ValidationReport(bool(conforms), results_graph, results_text, problems)
 
 
@@ -221,10 +228,12 @@ def _label(node: Node, graph: Graph) -> str:
     return name
 
 
-def _explain(results: Graph, data: Graph, origin: dict[Node, str]) -> list[Problem]:
+def _explain(results: Graph, data: Graph, origin: dict[Node, str], only: set[Node] | None = None) -> list[Problem]:
     problems = []
     for result in results.subjects(RDF.type, SH.ValidationResult):
         focus = results.value(result, SH.focusNode)
+        if only is not None and focus not in only:
+            continue
         severity = str(results.value(result, SH.resultSeverity)).rsplit("#", 1)[-1]
         owner, _ = _owner(focus, data)
         shape = results.value(result, SH.sourceShape)

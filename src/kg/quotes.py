@@ -1,0 +1,265 @@
+"""Checking quotes against a source text, and measuring what of the text is encoded.
+
+Facts anchor each claim to its words with a Web Annotation TextQuoteSelector (the exact
+words, with a little prefix and suffix) and a TextPositionSelector (0-based start,
+exclusive end, in Unicode characters). :func:`verify_quotes` checks both against the text
+and the source's recorded SHA-256; :func:`coverage` lists the sentences and numbers of
+the text that no claim quotes and no exclusion covers.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import RDF, Graph, Node, URIRef
+
+from kg.errors import BadInputError
+from kg.namespaces import KG, OA
+from kg.validate import shorten
+
+#: Number words counted as figures besides digits.
+NUMBER_WORDS = ("one-third", "two-thirds", "one-quarter", "half", "dozen", "dozens", "hundreds", "thousands", "double",
+                "triple", "tens of thousands")
+_NUMBER = re.compile(r"\d[\d,.]*\d|\d|\b(?:" + "|".join(re.escape(w) for w in sorted(NUMBER_WORDS, key=len, reverse=True)) + r")\b",
+                     re.IGNORECASE)
+_SENTENCE = re.compile(r"[^\s].*?(?:[.!?]+[\"'”’)]*(?=\s|$)|$)", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """One quote of a facts file: the claim or excluded passage it anchors, and its selectors."""
+
+    owner: Node
+    exact: str
+    prefix: str | None
+    suffix: str | None
+    start: int | None
+    end: int | None
+    excluded: bool = False
+
+
+@dataclass(frozen=True)
+class QuoteProblem:
+    """A quote that does not match the text, and the nearest match found."""
+
+    owner: str
+    message: str
+    nearest_offset: int | None = None
+    nearest_text: str | None = None
+    similarity: float | None = None
+
+    def to_text(self) -> str:
+        lines = [f"{self.owner}: {self.message}"]
+        if self.nearest_text is not None:
+            lines.append(f"    nearest match at {self.nearest_offset} ({self.similarity:.0%} similar): {self.nearest_text!r}")
+        return "\n".join(lines)
+
+
+@dataclass
+class QuoteReport:
+    """The outcome of :func:`verify_quotes`."""
+
+    checked: int
+    problems: list[QuoteProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_text(self) -> str:
+        blocks = [problem.to_text() for problem in self.problems]
+        blocks.append(f"{self.checked} quotes checked: {self.checked - len([p for p in self.problems if p.owner != 'source'])} match, "
+                      f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}.")
+        return "\n\n".join(blocks)
+
+
+def read_text(path: str | Path) -> str:
+    """A source text, read exactly (no newline translation), or a clear error."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise BadInputError(f"{path}: no such source text.") from None
+    except IsADirectoryError:
+        raise BadInputError(f"{path} is a folder, not a source text.") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadInputError(f"{path} is not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}).") from None
+
+
+def anchors(graph: Graph) -> list[Anchor]:
+    """Every quote in a facts graph: claims' evidence and excluded passages."""
+    found = []
+    for prop, excluded in ((KG.evidence, False), (KG.excludes, True)):
+        for owner, resource in graph.subject_objects(prop):
+            exact = prefix = suffix = start = end = None
+            for selector in graph.objects(resource, OA.hasSelector):
+                if (selector, RDF.type, OA.TextQuoteSelector) in graph:
+                    exact = graph.value(selector, OA.exact)
+                    prefix = graph.value(selector, OA.prefix)
+                    suffix = graph.value(selector, OA.suffix)
+                if (selector, RDF.type, OA.TextPositionSelector) in graph:
+                    start, end = graph.value(selector, OA.start), graph.value(selector, OA.end)
+            if exact is None:
+                continue
+            found.append(Anchor(
+                owner=resource if excluded else owner,
+                exact=str(exact),
+                prefix=None if prefix is None else str(prefix),
+                suffix=None if suffix is None else str(suffix),
+                start=_int(start),
+                end=_int(end),
+                excluded=excluded,
+            ))
+    return sorted(found, key=lambda a: (a.start if a.start is not None else -1, str(a.owner)))
+
+
+def _int(node) -> int | None:
+    try:
+        return int(node.toPython()) if node is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def nearest(text: str, exact: str) -> tuple[int, str, float]:
+    """Where in the text the quote most nearly appears: (offset, that text, similarity)."""
+    if not exact or not text:
+        return 0, "", 0.0
+    found = text.find(exact)
+    if found >= 0:
+        return found, exact, 1.0
+    matcher = difflib.SequenceMatcher(None, text, exact, autojunk=False)
+    block = matcher.find_longest_match(0, len(text), 0, len(exact))
+    start = max(0, block.a - block.b)
+    window = text[start : start + len(exact)]
+    return start, window, difflib.SequenceMatcher(None, window, exact, autojunk=False).ratio()
+
+
+def verify_quotes(text: str, graph: Graph, *, source: URIRef | None = None) -> QuoteReport:
+    """Check every quote of a facts graph against the source text.
+
+    Each quote's exact words must stand at its offsets, its prefix right before them and
+    its suffix right after; the text's SHA-256 must be the one the source records.
+
+    >>> g = Graph().parse(data='''
+    ... @prefix kg: <https://w3id.org/conflict-kg/ontology#> . @prefix oa: <http://www.w3.org/ns/oa#> .
+    ... <urn:c> kg:evidence [ oa:hasSelector [ a oa:TextQuoteSelector ; oa:exact "two words" ] ,
+    ...                                      [ a oa:TextPositionSelector ; oa:start 4 ; oa:end 13 ] ] .''', format="turtle")
+    >>> verify_quotes("Say two words.", g).ok
+    True
+    >>> print(verify_quotes("Say two wards.", g).problems[0].to_text())
+    <urn:c>: the text at 4-13 is 'two wards', not the quote 'two words'
+        nearest match at 4 (89% similar): 'two wards'
+    """
+    problems: list[QuoteProblem] = []
+    sources = [source] if source is not None else list(graph.subjects(RDF.type, KG.NewsArticle)) + list(
+        graph.subjects(RDF.type, KG.SourceDocument))
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    for src in dict.fromkeys(sources):
+        recorded = graph.value(src, KG.sha256)
+        if recorded is not None and str(recorded) != digest:
+            problems.append(QuoteProblem("source", f"the text's SHA-256 is {digest}, but {shorten(src)} records {recorded}: "
+                                                   "this is not the text the facts were written from"))
+        count = graph.value(src, KG.characterCount)
+        if count is not None and _int(count) != len(text):
+            problems.append(QuoteProblem("source", f"the text has {len(text)} characters, but {shorten(src)} records {count}"))
+    found = anchors(graph)
+    for anchor in found:
+        owner = shorten(anchor.owner) if isinstance(anchor.owner, URIRef) else f"excluded passage {anchor.exact[:30]!r}"
+        if anchor.start is None or anchor.end is None:
+            offset, window, similarity = nearest(text, anchor.exact)
+            problems.append(QuoteProblem(owner, "the quote has no TextPositionSelector offsets", offset, window, similarity))
+            continue
+        actual = text[anchor.start : anchor.end]
+        if actual != anchor.exact:
+            offset, window, similarity = nearest(text, anchor.exact)
+            problems.append(QuoteProblem(owner, f"the text at {anchor.start}-{anchor.end} is {actual!r}, not the quote {anchor.exact!r}",
+                                         offset, window, similarity))
+            continue
+        if anchor.prefix is not None and not text[: anchor.start].endswith(anchor.prefix):
+            problems.append(QuoteProblem(owner, f"the prefix {anchor.prefix!r} does not come right before the quote"))
+        if anchor.suffix is not None and not text[anchor.end :].startswith(anchor.suffix):
+            problems.append(QuoteProblem(owner, f"the suffix {anchor.suffix!r} does not come right after the quote"))
+    return QuoteReport(checked=len(found), problems=problems)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A sentence or a number of the text, and how it is covered."""
+
+    start: int
+    end: int
+    text: str
+    status: str  # "quoted", "excluded" or "not encoded"
+
+
+@dataclass
+class CoverageReport:
+    """Which sentences and numbers of a source text the facts quote."""
+
+    sentences: list[Span]
+    numbers: list[Span]
+
+    def missing(self) -> tuple[list[Span], list[Span]]:
+        return ([s for s in self.sentences if s.status == "not encoded"],
+                [n for n in self.numbers if n.status == "not encoded"])
+
+    @property
+    def complete(self) -> bool:
+        sentences, numbers = self.missing()
+        return not sentences and not numbers
+
+    def summary(self) -> str:
+        def part(spans: list[Span], name: str) -> str:
+            quoted = sum(s.status == "quoted" for s in spans)
+            excluded = sum(s.status == "excluded" for s in spans)
+            return f"{name}: {quoted + excluded}/{len(spans)} covered ({quoted} quoted, {excluded} excluded)"
+
+        return f"{part(self.sentences, 'sentences')}; {part(self.numbers, 'numbers')}"
+
+    def to_text(self) -> str:
+        sentences, numbers = self.missing()
+        lines = []
+        for span in sentences:
+            lines.append(f"sentence not encoded at {span.start}-{span.end}: {span.text}")
+        for span in numbers:
+            lines.append(f"number not encoded at {span.start}: {span.text!r}")
+        excluded = [s for s in self.sentences if s.status == "excluded"]
+        for span in excluded:
+            lines.append(f"excluded on purpose at {span.start}-{span.end}: {span.text[:80]}{'…' if len(span.text) > 80 else ''}")
+        lines.append(self.summary())
+        return "\n".join(lines)
+
+
+def coverage(text: str, graph: Graph) -> CoverageReport:
+    """Which sentences and numbers of the text no claim quotes and no exclusion covers.
+
+    A sentence counts as quoted when a claim's quote overlaps it; a number when it lies
+    inside a quote. Offsets come from the TextPositionSelectors.
+
+    >>> g = Graph().parse(data='''
+    ... @prefix kg: <https://w3id.org/conflict-kg/ontology#> . @prefix oa: <http://www.w3.org/ns/oa#> .
+    ... <urn:c> kg:evidence [ oa:hasSelector [ a oa:TextQuoteSelector ; oa:exact "12 attacks" ] ,
+    ...                                      [ a oa:TextPositionSelector ; oa:start 7 ; oa:end 17 ] ] .''', format="turtle")
+    >>> report = coverage("It saw 12 attacks. Then 3 more.", g)
+    >>> report.summary()
+    'sentences: 1/2 covered (1 quoted, 0 excluded); numbers: 1/2 covered (1 quoted, 0 excluded)'
+    """
+    spans = [(a.start, a.end, a.excluded) for a in anchors(graph) if a.start is not None and a.end is not None]
+
+    def status(start: int, end: int, *, overlap: bool) -> str:
+        hits = [excluded for s, e, excluded in spans if (s < end and start < e if overlap else s <= start and end <= e)]
+        if any(not excluded for excluded in hits):
+            return "quoted"
+        return "excluded" if hits else "not encoded"
+
+    sentences = [Span(m.start(), m.start() + len(m.group().rstrip()), m.group().rstrip(), "")
+                 for m in _SENTENCE.finditer(text) if m.group().strip()]
+    sentences = [Span(s.start, s.end, s.text, status(s.start, s.end, overlap=True)) for s in sentences]
+    numbers = [Span(m.start(), m.end(), m.group(), status(m.start(), m.end(), overlap=False)) for m in _NUMBER.finditer(text)]
+    return CoverageReport(sentences, numbers)
