@@ -6,6 +6,7 @@ for syntax errors, the line and column with the offending line and a caret.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 from kg.errors import BadInputError
 from kg.namespaces import KG, VOID
 
+_BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 #: Files larger than this are refused before parsing; a facts file for one report is tiny.
 MAX_FILE_BYTES = 16 * 1024 * 1024
 
@@ -67,12 +69,23 @@ def read_turtle(path: str | Path) -> Graph:
     data = path.read_bytes()
     text = _decode(path, data)
     graph = Graph()
+    quiet = logging.getLogger("rdflib.term")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # bad IRIs are reported below, in words, not as rdflib's log lines
     try:
         graph.parse(data=text, format="turtle", publicID=path.resolve().as_uri())
     except BadSyntax as error:
         raise BadInputError(_syntax_message(path, text, error)) from None
     except Exception as error:  # rdflib raises several types for malformed terms
         raise BadInputError(f"{path}: not valid Turtle: {error}") from None
+    finally:
+        quiet.setLevel(level)
+    for term in {t for triple in graph for t in triple if isinstance(t, URIRef)}:
+        if _BAD_IRI.search(term):
+            raise BadInputError(
+                f"{path}: <{term}> is not a valid IRI (it contains a space or one of <>\"{{}}|^`\\); "
+                "check the IRI or the prefix it was written with."
+            )
     return graph
 
 
