@@ -1,0 +1,141 @@
+"""Writing a new source: the template, coverage of the text, quotes against the text, and the
+README's walkthrough end to end on a fictional source."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from rdflib import Graph, URIRef
+from rdflib.compare import isomorphic
+
+from kg.cli import main
+from kg.quotes import coverage, verify_quotes
+from kg.resources import facts_dir
+
+from conftest import FIRST_SOURCE_FACTS, FIXTURES, SOURCES
+
+FICTIONAL_TEXT = FIXTURES / "fictional-monitor-2024.txt"
+FICTIONAL_FACTS = FIXTURES / "fictional-monitor-2024.ttl"
+NEW_SOURCE_ARGS = ["new-source", "--id", "fictional-monitor-2024",
+                   "--title", "Fictional Monitor: ISIS attacks in H1 2024 (a fictional example)",
+                   "--publisher", "Fictional Monitor", "--source-text", str(FICTIONAL_TEXT)]
+
+
+def kg(*args):
+    return CliRunner().invoke(main, list(map(str, args)))
+
+
+def test_the_first_source_is_fully_covered(source_text, facts_graph):
+    report = coverage(source_text, facts_graph)
+    assert report.complete
+    assert report.summary() == ("sentences: 38/38 covered (31 quoted, 7 excluded); "
+                                "numbers: 38/38 covered (34 quoted, 4 excluded)")
+
+
+def test_coverage_cli_lists_what_is_not_encoded(tmp_path, source_text):
+    graph = Graph().parse(FIRST_SOURCE_FACTS)
+    graph.update("""PREFIX kg: <https://w3id.org/conflict-kg/ontology#>
+        DELETE { ?c ?p ?o } WHERE { ?c kg:valuePhrase "92" ; ?p ?o }""")
+    graph.update("""PREFIX kg: <https://w3id.org/conflict-kg/ontology#>
+        DELETE { ?c ?p ?o } WHERE { ?c kg:valuePhrase "59" ; ?p ?o }""")
+    graph.update("""PREFIX kg: <https://w3id.org/conflict-kg/ontology#>
+        DELETE { ?c ?p ?o } WHERE { ?c kg:valuePhrase "14" ; ?p ?o }""")
+    partial = tmp_path / "partial.ttl"
+    graph.serialize(partial, format="longturtle")
+    text = SOURCES / "newsweek-isis-attacks-2024.txt"
+    result = kg("coverage", "--source-text", text, partial)
+    assert result.exit_code == 1
+    assert "sentence not encoded at 2229-2391: In Syria, 59 operations" in result.output
+    for number, offset in (("59", 2239), ("14", 2333), ("92", 2363)):
+        assert f"number not encoded at {offset}: '{number}'" in result.output
+    assert "sentences: 37/38 covered" in result.output and "numbers: 35/38 covered" in result.output
+    full = kg("coverage", "--source-text", text)
+    assert full.exit_code == 0 and "38/38" in full.output
+
+
+def test_verify_quotes_passes_on_the_real_facts(source_text):
+    result = kg("verify-quotes", "--source-text", SOURCES / "newsweek-isis-attacks-2024.txt")
+    assert result.exit_code == 0, result.output
+    assert "42 quotes checked: 42 match, 0 problems." in result.output
+
+
+def test_verify_quotes_reports_a_shifted_quote_with_its_nearest_match(tmp_path, source_text):
+    shifted = tmp_path / "shifted.ttl"
+    shifted.write_text(FIRST_SOURCE_FACTS.read_text().replace("oa:start 717 ;", "oa:start 716 ;").replace(
+        "oa:end 847 ;", "oa:end 846 ;"))
+    result = kg("verify-quotes", "--source-text", SOURCES / "newsweek-isis-attacks-2024.txt", shifted)
+    assert result.exit_code == 1
+    assert "claim:attacks-2024-h1: the text at 716-846" in result.output
+    assert "nearest match at 717 (100% similar)" in result.output
+
+
+def test_verify_quotes_reports_a_different_text(tmp_path, source_text):
+    other = tmp_path / "edited.txt"
+    other.write_text(source_text.replace("153 attacks", "154 attacks"))
+    result = kg("verify-quotes", "--source-text", other, FIRST_SOURCE_FACTS)
+    assert result.exit_code == 1
+    assert "this is not the text the facts were written from" in result.output
+    assert "'154 attacks" not in result.output or "nearest match" in result.output
+    report = verify_quotes(other.read_text(), Graph().parse(FIRST_SOURCE_FACTS))
+    reworded = [p for p in report.problems if "153 attacks" in p.message]
+    assert reworded and reworded[0].similarity > 0.95
+
+
+def test_new_source_writes_a_template_that_parses_and_describes_the_source(tmp_path):
+    result = kg(*NEW_SOURCE_ARGS, "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    written = tmp_path / "fictional-monitor-2024.ttl"
+    graph = Graph().parse(written)
+    source = URIRef("https://w3id.org/conflict-kg/id/source/fictional-monitor-2024")
+    assert (source, None, None) in graph
+    text = written.read_text()
+    for kind in ("kg:QuantityClaim", "kg:StanceClaim", "kg:StatementClaim", "kg:EventClaim", "kg:ExcludedPassage"):
+        assert f"#     a {kind}" in text or f"a {kind} ;" in text, kind
+    assert kg(*NEW_SOURCE_ARGS, "--out", tmp_path).exit_code == 2  # no silent overwrite
+
+
+def test_the_walkthrough_fixture_is_the_template_filled_in(tmp_path):
+    kg(*NEW_SOURCE_ARGS, "--out", tmp_path)
+    template = Graph().parse(tmp_path / "fictional-monitor-2024.ttl")
+    filled = Graph().parse(FICTIONAL_FACTS)
+    source = URIRef("https://w3id.org/conflict-kg/id/source/fictional-monitor-2024")
+    kept = {(p, o) for p, o in template.predicate_objects(source) if "dateNote" not in str(p)}
+    assert kept <= set(filled.predicate_objects(source))
+    assert "FICTIONAL TEXT" in FICTIONAL_TEXT.read_text()
+
+
+def test_the_readme_walkthrough_end_to_end(tmp_path):
+    """new-source → write facts → verify-quotes → coverage → add → query, as the README tells it."""
+    work = tmp_path / "work"
+    shutil.copytree(facts_dir(), work / "facts")
+    store = work / ".kg" / "store"
+    cwd = os.getcwd()
+    os.chdir(work)
+    try:
+        assert kg("load", "--store", store).exit_code == 0
+        assert kg(*NEW_SOURCE_ARGS).exit_code == 0
+        shutil.copy(FICTIONAL_FACTS, Path("facts/fictional-monitor-2024.ttl"))  # the analyst's filled-in file
+        assert kg("verify-quotes", "--source-text", FICTIONAL_TEXT, "facts/fictional-monitor-2024.ttl").exit_code == 0
+        assert kg("coverage", "--source-text", FICTIONAL_TEXT, "facts/fictional-monitor-2024.ttl").exit_code == 0
+        dry = kg("add", "facts/fictional-monitor-2024.ttl", "--dry-run", "--store", store)
+        assert dry.exit_code == 0 and "disagrees with" in dry.output
+        assert kg("add", "facts/fictional-monitor-2024.ttl", "--store", store).exit_code == 0
+        disagreements = kg("query", "disagreements", "--format", "csv", "--store", store)
+        assert "Fictional Monitor" in disagreements.output and "160" in disagreements.output
+        compare = kg("query", "compare-periods", "--format", "csv", "--store", store).output.splitlines()
+        assert len(compare) == 3  # header, CENTCOM's 153 and the monitor's 160, each against 121
+    finally:
+        os.chdir(cwd)
+
+
+@pytest.mark.parametrize("args", [
+    pytest.param(["--id", "Bad Id", "--title", "t", "--publisher", "p"], id="bad-id"),
+    pytest.param(["--id", "ok-id", "--title", "t", "--publisher", "!!!"], id="bad-publisher"),
+])
+def test_new_source_refuses_bad_arguments(tmp_path, args):
+    result = kg("new-source", *args, "--out", tmp_path)
+    assert result.exit_code == 2 and "Traceback" not in result.output
