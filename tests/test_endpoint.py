@@ -296,3 +296,16 @@ def test_a_load_failing_midway_names_what_was_loaded_and_a_rerun_completes_it(tm
             assert result.exit_code == 0, result.output
         with RemoteStore(Endpoint.at(real)) as store:
             assert sum(store.graphs().values()) == 469 + 1403 + 344
+
+
+def test_add_over_the_endpoint_checks_against_the_remote_store(tmp_path):
+    with oxigraph_server(tmp_path / "db") as url:
+        assert kg("load", "--endpoint", url).exit_code == 0
+        dry = kg("add", FIXTURES / "fictional-monitor-2024.ttl", "--dry-run", "--endpoint", url)
+        assert dry.exit_code == 0 and "disagrees with" in dry.output
+        with RemoteStore(Endpoint.at(url)) as store:
+            assert "https://w3id.org/conflict-kg/id/source/fictional-monitor-2024" not in store.graphs()
+        added = kg("add", FIXTURES / "fictional-monitor-2024.ttl", "--endpoint", url)
+        assert added.exit_code == 0, added.output
+        result = kg("query", "disagreements", "--format", "csv", "--endpoint", url)
+        assert "Fictional Monitor" in result.output
