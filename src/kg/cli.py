@@ -498,5 +498,77 @@ def verify_quotes_command(text_path, facts):
     sys.exit(0 if report.ok else 1)
 
 
+@main.command()
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"), show_default=True,
+              help="The HTML file to write.")
+@store_option
+@endpoint_options
+@reports_errors
+def report(out, store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
+    """Write a self-contained HTML report: every comparison answered, charted and cited.
+
+    One section per stored question with its answer table and a chart; every figure
+    links to its evidence (claimant, reporting chain, source, the quote in its context);
+    the store's validation status and the versions used. Opens offline, on a phone, and
+    prints.
+
+    \b
+    Example:
+        kg report --out report.html
+    """
+    from kg.report import write_report
+
+    with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
+        written = write_report(store, out)
+    click.echo(f"wrote {written}")
+
+
+@main.command()
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("docs"), show_default=True,
+              help="The folder to write index.html and shapes.html into.")
+@reports_errors
+def docs(out):
+    """Write HTML documentation of the ontology (pyLODE) and of the shapes constraining each term.
+
+    \b
+    Example:
+        kg docs --out docs
+    """
+    from kg.docs import write_docs
+
+    for path in write_docs(out):
+        click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.option("--claim", default=None, metavar="IRI", help="Draw this claim's neighbourhood.")
+@click.option("--source", default=None, metavar="IRI", help="Draw this source's claims and claimants.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=Path("graph.svg"), show_default=True,
+              help="The SVG file to write.")
+@store_option
+@endpoint_options
+@reports_errors
+def graph(claim, source, out, store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
+    """Draw part of the graph with Graphviz, as SVG.
+
+    With --claim: the claim, its claimant, reporting chain, source, quote and content.
+    With --source: the source's claims and who made them. With neither: an overview of
+    the sources, the claimants they relay and the kinds of claim. Needs Graphviz's `dot`
+    (e.g. `apt-get install graphviz`).
+
+    \b
+    Example:
+        kg graph --claim https://w3id.org/conflict-kg/id/claim/newsweek-isis-attacks-2024/attacks-2024-h1 --out claim.svg
+    """
+    from kg.graph import claim_graph, overview_graph, render_svg, source_graph
+
+    if claim and source:
+        raise click.UsageError("Give --claim or --source, not both.")
+    with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
+        engine = store.engine
+        dot = claim_graph(engine, claim) if claim else source_graph(engine, source) if source else overview_graph(engine)
+    click.echo(f"wrote {render_svg(dot, out)}")
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,284 @@
+"""A self-contained HTML report: each comparison question answered, charted and cited.
+
+The page needs no network: styles are inlined and charts are matplotlib SVG embedded in
+the HTML, with their text drawn as paths. Every figure links to its evidence further down
+the page: claimant, reporting chain, source, and the quote with the words around it
+highlighted. Everything taken from the facts is escaped by Jinja2's autoescaping.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from rdflib import URIRef
+
+from kg.queries import QueryResult, load_catalogue, run_query
+from kg.validate import shorten
+
+#: The questions the report answers, in order, with the chart that goes with each.
+SECTIONS = (
+    ("compare-periods", "periods"),
+    ("compare-places", "places"),
+    ("totals-vs-parts", "totals"),
+    ("figures-by-place", "territory"),
+    ("positions", None),
+    ("disagreements", None),
+    ("overview", None),
+)
+
+
+@dataclass
+class Section:
+    """One question: its answer table, its chart and the claims it cites."""
+
+    name: str
+    question: str
+    description: str
+    columns: list[str]
+    rows: list[list[dict[str, Any]]]
+    chart_svg: str | None = None
+    chart_caption: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def anchor(claim: URIRef | str) -> str:
+    """The id of a claim's evidence entry in the page.
+
+    >>> anchor("https://w3id.org/conflict-kg/id/claim/newsweek-isis-attacks-2024/attacks-2024-h1")
+    'ev-newsweek-isis-attacks-2024-attacks-2024-h1'
+    """
+    tail = str(claim).split("/id/claim/", 1)[-1]
+    return "ev-" + re.sub(r"[^A-Za-z0-9_-]+", "-", tail).strip("-")
+
+
+#: Which claim column holds the evidence of each value column, per query.
+_EVIDENCE_OF = {
+    "value_a": "claim_a", "value_b": "claim_b", "ratio": "claim_a", "annualised_a": "claim_a", "annualised_b": "claim_b",
+    "share_a_percent": "claim_a", "share_b_percent": "claim_b", "total": "total_claim", "sum_of_parts": "total_claim",
+    "part_value": "part_claim", "value": "claim", "quote": "claim", "quote_a": "claim_a", "quote_b": "claim_b",
+    "total_quote": "total_claim", "part_quote": "part_claim",
+}
+
+
+def _cells(result: QueryResult) -> tuple[list[str], list[list[dict[str, Any]]], set[str]]:
+    """Table cells with their evidence links; the claim columns themselves become links."""
+    claim_columns = {c for c in result.variables if c == "claim" or c.startswith("claim_") or c.endswith("_claim")}
+    # Quotes and sources of figures are one click away, in the evidence section; a stance's own words stay.
+    hidden = claim_columns | {c for c in result.variables if c.startswith("source") or c.endswith("_source")
+                              or (c.endswith("quote") or c.startswith("quote_")) and c != "quote"}
+    columns = [c for c in result.variables if c not in hidden]
+    cited: set[str] = set()
+    rows = []
+    for row in result.rows:
+        cells = []
+        for column in columns:
+            value = row.get(column)
+            link_column = _EVIDENCE_OF.get(column)
+            target = row.get(link_column) if link_column else None
+            if target is None and column in ("quote", "speaker") and "claim" in row:
+                target = row.get("claim")
+            if target is not None:
+                cited.add(str(target))
+            cells.append({
+                "text": "" if value is None else (shorten(value) if isinstance(value, URIRef) else str(value)),
+                "href": f"#{anchor(target)}" if target is not None else None,
+                "numeric": isinstance(value, (int, float)) or type(value).__name__ == "Decimal",
+                "wide": column == "quote",
+            })
+        rows.append(cells)
+        for column in claim_columns:
+            if row.get(column) is not None:
+                cited.add(str(row[column]))
+    return columns, rows, cited
+
+
+def _svg(figure) -> str:
+    import matplotlib
+
+    matplotlib.rcParams["svg.hashsalt"] = "kg"  # stable ids, so the same data gives the same page
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
+    svg = buffer.getvalue()
+    return svg[svg.index("<svg"):]
+
+
+def _wrap(label: str, width: int = 16) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(label, width)) or label
+
+
+def _figure(width=6.4, height=3.4):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    matplotlib.rcParams["svg.fonttype"] = "path"  # text as shapes: no fonts needed, nothing to inject
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=(width, height))
+
+
+def chart_periods(result: QueryResult) -> tuple[str, str] | None:
+    """Figures of two periods, with the first period's annualised pace marked."""
+    if not result.rows:
+        return None
+    row = result.rows[0]
+    figure, axes = _figure()
+    labels = [f"{row['period_a_label']}\n({row['days_a']} days)", f"{row['period_a_label']}\nannualised pace",
+              f"{row['period_b_label']}\n({row['days_b']} days)"]
+    values = [float(row["value_a"]), float(row["annualised_a"]), float(row["value_b"])]
+    bars = axes.bar(labels, values, color=["#3b6ea5", "#ffffff", "#9c9c9c"], edgecolor=["#3b6ea5", "#3b6ea5", "#6b6b6b"],
+                    hatch=["", "//", ""], linewidth=1.5)
+    axes.bar_label(bars, labels=[f"{v:g}" for v in values])
+    axes.set_ylabel(_wrap(str(row["measure_label"]), 28))
+    axes.spines[["top", "right"]].set_visible(False)
+    caption = (f"{row['value_a']} in {row['period_a_label']} ({row['days_a']} days) against {row['value_b']} in "
+               f"{row['period_b_label']} ({row['days_b']} days): the periods differ in length, so the first is also "
+               f"shown annualised ({row['annualised_a']}, hatched), {row['annualised_ratio']} times the second.")
+    return _svg(figure), caption
+
+
+def chart_places(result: QueryResult) -> tuple[str, str] | None:
+    """Two places side by side for each measure, as grouped bars."""
+    if not result.rows:
+        return None
+    figure, axes = _figure()
+    measures = [str(r["measure_label"]) for r in result.rows]
+    positions = range(len(measures))
+    width = 0.38
+    a = axes.bar([p - width / 2 for p in positions], [float(r["value_a"]) for r in result.rows], width,
+                 label=str(result.rows[0]["place_a_label"]), color="#3b6ea5")
+    b = axes.bar([p + width / 2 for p in positions], [float(r["value_b"]) for r in result.rows], width,
+                 label=str(result.rows[0]["place_b_label"]), color="#d08c2f")
+    axes.bar_label(a)
+    axes.bar_label(b)
+    axes.set_xticks(list(positions), [_wrap(m.replace(" of the subject actor", "")) for m in measures])
+    axes.legend(frameon=False)
+    axes.spines[["top", "right"]].set_visible(False)
+    caption = "; ".join(f"{r['measure_label']}: {r['place_a_label']} {r['value_a']} ({r['share_a_percent']} %) vs "
+                        f"{r['place_b_label']} {r['value_b']} ({r['share_b_percent']} %) of {r['total']}" for r in result.rows)
+    return _svg(figure), caption
+
+
+def chart_totals(result: QueryResult) -> tuple[str, str] | None:
+    """Each reported total next to the stacked sum of its reported parts."""
+    if not result.rows:
+        return None
+    totals: dict[str, dict] = {}
+    for row in result.rows:
+        entry = totals.setdefault(str(row["total_claim"]), {"label": str(row["measure_label"]), "total": float(row["total"]),
+                                                            "parts": []})
+        entry["parts"].append((str(row["part_place_label"]), float(row["part_value"])))
+    figure, axes = _figure()
+    colours = ["#3b6ea5", "#d08c2f", "#5a9e6f", "#9c5fa6"]
+    for index, entry in enumerate(totals.values()):
+        axes.bar(index - 0.2, entry["total"], 0.38, color="#9c9c9c", label="reported total" if index == 0 else None)
+        bottom = 0.0
+        for part_index, (place, value) in enumerate(sorted(entry["parts"])):
+            axes.bar(index + 0.2, value, 0.38, bottom=bottom, color=colours[part_index % len(colours)],
+                     label=f"part: {place}" if index == 0 else None)
+            bottom += value
+        axes.text(index + 0.2, bottom, f"{bottom:g}", ha="center", va="bottom")
+        axes.text(index - 0.2, entry["total"], f"{entry['total']:g}", ha="center", va="bottom")
+    axes.set_xticks(range(len(totals)), [_wrap(e["label"].replace(" of the subject actor", "")) for e in totals.values()])
+    axes.legend(frameon=False, fontsize=8)
+    axes.spines[["top", "right"]].set_visible(False)
+    verdicts = sorted({str(r["verdict"]) for r in result.rows})
+    caption = f"Each reported total (grey) beside the sum of its reported parts (stacked): {', '.join(verdicts)}."
+    return _svg(figure), caption
+
+
+def chart_territory(result: QueryResult) -> tuple[str, str] | None:
+    """Shares of territory by place; approximate figures hatched and marked with ≈."""
+    if not result.rows:
+        return None
+    figure, axes = _figure(5.2, 3.2)
+    labels = [str(r["place_label"]) for r in result.rows]
+    values = [float(r["value"]) for r in result.rows]
+    approximate = [str(r["qualifier"]) != "exact" for r in result.rows]
+    bars = axes.bar(labels, values, color=["#ffffff" if a else "#3b6ea5" for a in approximate], edgecolor="#3b6ea5",
+                    hatch=["//" if a else "" for a in approximate], linewidth=1.5)
+    axes.bar_label(bars, labels=[("≈ " if a else "") + f"{v:g} %" for v, a in zip(values, approximate)])
+    axes.set_ylim(0, 100)
+    axes.set_ylabel("percent of the territory")
+    axes.spines[["top", "right"]].set_visible(False)
+    caption = "; ".join(f"{r['place_label']}: {r['phrase']} ({r['qualifier']})" for r in result.rows)
+    return _svg(figure), caption
+
+
+CHARTS = {"periods": chart_periods, "places": chart_places, "totals": chart_totals, "territory": chart_territory}
+
+
+def _versions() -> dict[str, str]:
+    found = {}
+    for package in ("kg", "rdflib", "pyshacl", "pyoxigraph", "matplotlib"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def build_report(store, *, now: datetime | None = None) -> str:
+    """The report of a store (embedded or remote), as one HTML page.
+
+    >>> from kg import FactStore
+    >>> store = FactStore.in_memory(); _ = store.load()
+    >>> page = build_report(store)
+    >>> "153" in page and 'href="#ev-newsweek-isis-attacks-2024-attacks-2024-h1"' in page
+    True
+    """
+    catalogue = load_catalogue()
+    engine = store.engine
+    sections = []
+    cited: set[str] = set()
+    for name, chart in SECTIONS:
+        query = catalogue[name]
+        result = run_query(query, engine=engine)
+        columns, rows, claims = _cells(result)
+        cited |= claims
+        section = Section(name=name, question=query.summary, description=query.description, columns=columns, rows=rows)
+        if chart is not None:
+            drawn = CHARTS[chart](result)
+            if drawn is not None:
+                section.chart_svg, section.chart_caption = drawn
+        sections.append(section)
+    evidence = []
+    for row in run_query(catalogue["evidence"], engine=engine).rows:
+        if str(row["claim"]) not in cited:
+            continue
+        chain = run_query(catalogue["reporting-chain"], engine=engine, params={"claim": f"<{row['claim']}>"}).rows
+        evidence.append({**row, "id": anchor(row["claim"]), "iri": str(row["claim"]),
+                         "source": str(row["source"]), "chain": chain})
+    validation = store.validate()
+    environment = Environment(loader=PackageLoader("kg", "templates"), autoescape=select_autoescape(default=True))
+    template = environment.get_template("report.html")
+    return template.render(
+        sections=sections,
+        evidence=evidence,
+        validation=validation,
+        graphs=store.graphs(),
+        versions=_versions(),
+        generated=(now or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+
+
+def write_report(store, out: str | Path) -> Path:
+    """Write the report to a file (atomically: a temporary file, then renamed)."""
+    out = Path(out)
+    page = build_report(store)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    partial.write_text(page, encoding="utf-8")
+    partial.replace(out)
+    return out
