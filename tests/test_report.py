@@ -1,0 +1,197 @@
+"""What people look at: the HTML report (opened in headless Chromium), the ontology docs and
+the Graphviz pictures, with their numbers checked against the stored queries."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kg.cli import main
+from kg.queries import run_query
+from kg.report import anchor, build_report
+from kg.resources import default_load_paths
+from kg.store import FactStore
+
+from conftest import FIXTURES, ROOT
+
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+class Links(HTMLParser):
+    """Collects ids, in-page links, scripts and img elements."""
+
+    def __init__(self):
+        super().__init__()
+        self.ids, self.hrefs, self.scripts, self.images, self.svgs = set(), [], 0, 0, 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+        if tag == "a" and attrs.get("href", "").startswith("#"):
+            self.hrefs.append(attrs["href"][1:])
+        self.scripts += tag == "script"
+        self.images += tag == "img"
+        self.svgs += tag == "svg"
+
+
+@pytest.fixture(scope="module")
+def page(loaded_store) -> str:
+    return build_report(loaded_store)
+
+
+@pytest.fixture(scope="module")
+def hostile_page() -> str:
+    store = FactStore.in_memory()
+    store.load([*default_load_paths(), FIXTURES / "hostile-labels.ttl"])
+    return build_report(store)
+
+
+def test_every_evidence_link_resolves_inside_the_page(page):
+    links = Links()
+    links.feed(page)
+    assert len(links.hrefs) > 40
+    assert set(links.hrefs) <= links.ids, set(links.hrefs) - links.ids
+
+
+def test_the_report_is_self_contained(page):
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+    links = Links()
+    links.feed(page)
+    assert links.scripts == 0 and links.svgs >= 4
+
+
+def test_the_reports_numbers_are_the_queries_answers(page, loaded_store):
+    row = run_query("compare-periods", store=loaded_store).rows[0]
+    for value in (row["value_a"], row["value_b"], row["ratio"], row["annualised_a"], row["annualised_ratio"]):
+        assert f">{value}<" in page
+    assert "the periods differ in length" in page
+    for r in run_query("compare-places", store=loaded_store).rows:
+        for value in (r["value_a"], r["value_b"], r["share_a_percent"], r["share_b_percent"], r["total"]):
+            assert f">{value}<" in page
+    assert page.count(">consistent<") == 6
+    assert "around one-third (approximate)" in page and "40 percent (exact)" in page
+    claim = "https://w3id.org/conflict-kg/id/claim/newsweek-isis-attacks-2024/attacks-2024-h1"
+    assert f'<a href="#{anchor(claim)}">153</a>' in page
+    entry = page[page.index(f'id="{anchor(claim)}"'):]
+    entry = entry[: entry.index("</article>")]
+    assert "US Central Command (CENTCOM)" in entry and "Associated Press (AP)" in entry and "Newsweek" in entry
+    assert "<mark>In the first half of 2024, ISIS claimed responsibility for 153 attacks" in entry
+    assert "Validation conforms: 0 violations" in page
+
+
+def test_text_from_the_facts_is_escaped(hostile_page):
+    assert "<script" not in hostile_page
+    assert "<img" not in hostile_page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in hostile_page or "&lt;script&gt;alert" in hostile_page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in hostile_page
+    links = Links()
+    links.feed(hostile_page)
+    assert links.scripts == 0 and links.images == 0
+
+
+def test_report_cli_writes_the_file(tmp_path):
+    store = tmp_path / "s"
+    CliRunner().invoke(main, ["load", "--store", str(store)])
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(main, ["report", "--store", str(store), "--out", str(out)])
+    assert result.exit_code == 0 and out.read_text().startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)")
+@pytest.mark.parametrize("fixture, width, name", [
+    pytest.param("page", 1280, "report-desktop", id="desktop"),
+    pytest.param("page", 390, "report-phone", id="phone"),
+    pytest.param("hostile_page", 1280, "report-hostile", id="hostile-labels"),
+])
+def test_the_report_in_headless_chromium(request, tmp_path, fixture, width, name):
+    from playwright.sync_api import sync_playwright
+
+    html = request.getfixturevalue(fixture)
+    path = tmp_path / f"{name}.html"
+    path.write_text(html, encoding="utf-8")
+    errors, dialogs = [], []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"])
+        try:
+            tab = browser.new_page(viewport={"width": width, "height": 900})
+            tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+            tab.on("pageerror", lambda error: errors.append(str(error)))
+            tab.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            tab.goto(path.as_uri())
+            tab.wait_for_load_state("load")
+            charts = tab.locator("figure.chart svg")
+            assert charts.count() >= 4
+            for index in range(charts.count()):
+                chart = charts.nth(index)
+                chart.scroll_into_view_if_needed()
+                assert chart.is_visible()
+                box = chart.bounding_box()
+                assert box and box["width"] > 100 and box["height"] > 100 and box["width"] <= width
+            links = tab.locator("a[href^='#ev-']")
+            assert links.count() > 20
+            first = links.first.get_attribute("href")
+            links.first.click()
+            assert tab.evaluate("location.hash") == first
+            assert tab.locator(f"{first}").is_visible()
+            ARTIFACTS.mkdir(exist_ok=True)
+            tab.goto(path.as_uri())
+            tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        finally:
+            browser.close()
+    assert errors == []
+    assert dialogs == []
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed (.ci/run installs it: apt-get install graphviz)")
+@pytest.mark.parametrize("args, expected", [
+    pytest.param(["--claim", "https://w3id.org/conflict-kg/id/claim/newsweek-isis-attacks-2024/attacks-2024-h1"],
+                 ["US Central Command (CENTCOM)", "Associated Press (AP)", "Newsweek", "first half of 2024", "153"], id="claim"),
+    pytest.param(["--source", "https://w3id.org/conflict-kg/id/source/newsweek-isis-attacks-2024"],
+                 ["Iraqi officials", "Tom Wilson"], id="source"),
+    pytest.param([], ["source:newsweek-isis-attacks-2024", "reported figure", "17"], id="overview"),
+])
+def test_graph_draws_svg(tmp_path, args, expected):
+    store = tmp_path / "s"
+    CliRunner().invoke(main, ["load", "--store", str(store)])
+    out = tmp_path / "g.svg"
+    result = CliRunner().invoke(main, ["graph", *args, "--out", str(out), "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    svg = out.read_text()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    shown = html.unescape(svg)  # Graphviz writes '-' as &#45;
+    for text in expected:
+        assert text in shown, text
+
+
+def test_graph_of_an_unknown_claim_is_explained(tmp_path):
+    store = tmp_path / "s"
+    CliRunner().invoke(main, ["load", "--store", str(store)])
+    result = CliRunner().invoke(main, ["graph", "--claim", "https://example.org/nothing", "--store", str(store)])
+    assert result.exit_code == 2 and "No claim" in result.output
+
+
+def test_docs_document_every_term_and_its_shapes(tmp_path, ontology_graph):
+    from rdflib import OWL, RDF, RDFS
+
+    result = CliRunner().invoke(main, ["docs", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    index = (tmp_path / "index.html").read_text()
+    shapes = (tmp_path / "shapes.html").read_text()
+    assert 'href="shapes.html"' in index
+    for term in ontology_graph.subjects(RDF.type, OWL.Class):
+        if str(term).startswith("https://w3id.org/conflict-kg/ontology#"):
+            label = str(ontology_graph.value(term, RDFS.label))
+            assert label in index and label in shapes
+    section = shapes[shapes.index('id="claimant"'):]
+    assert "kgsh:ClaimClaimantShape" in section[: section.index("</section>")]
