@@ -134,10 +134,11 @@ def check_files(store, paths: Iterable[str | Path]) -> AddReport:
         BadInputError: A file cannot be read, or collides with what the store holds.
 
     >>> from kg import FactStore
-    >>> from kg.resources import default_load_paths
-    >>> store = FactStore.in_memory(); _ = store.load(default_load_paths()[:2])  # ontology + one file
-    >>> check_files(store, [default_load_paths()[2]]).conforms
-    True
+    >>> from kg.resources import facts_dir, ontology_path
+    >>> store = FactStore.in_memory(); _ = store.load([ontology_path(), facts_dir() / "reference.ttl"])
+    >>> report = check_files(store, [facts_dir() / "newsweek-isis-attacks-2024.ttl"])
+    >>> report.conforms, report.triples_read < 400
+    (True, True)
     """
     files = [read_facts_file(path) for path in paths]
     if not files:
