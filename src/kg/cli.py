@@ -570,5 +570,33 @@ def graph(claim, source, out, store_path, endpoint, gsp_endpoint, update_endpoin
     click.echo(f"wrote {render_svg(dot, out)}")
 
 
+@main.command()
+@click.option("--sources", type=click.IntRange(min=1), required=True, help="How many sources to generate (about 250 triples each).")
+@click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same corpus.")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True, help="The folder to write into.")
+@click.option("--invalid-share", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of sources given one known violation (listed in expected-violations.json).")
+@click.option("--conflict-share", type=click.FloatRange(0, 1), default=0.05, show_default=True,
+              help="Share of sources that report another value for a figure an earlier source reported.")
+@reports_errors
+def synth(sources, seed, out, invalid_share, conflict_share):
+    """Generate a synthetic corpus shaped like the real facts (for benchmarks and scale tests).
+
+    Writes OUT/facts/ (synthetic reference data and one file per source), OUT/texts/ (the
+    generated source texts the quotes point into) and OUT/expected-violations.json. Load it
+    with the ontology and facts/reference.ttl.
+
+    \b
+    Example:
+        kg synth --sources 400 --seed 1 --out /tmp/corpus
+        kg load ontology/kg.ttl facts/reference.ttl /tmp/corpus/facts --store /tmp/kg-100k
+    """
+    from kg.synth import synthesize
+
+    summary = synthesize(sources=sources, seed=seed, out=out, invalid_share=invalid_share, conflict_share=conflict_share)
+    click.echo(f"wrote {summary['sources']} sources to {out}/facts ({summary['conflicts']} with a conflicting figure, "
+               f"{summary['invalid']} with a planted violation)")
+
+
 if __name__ == "__main__":
     main()

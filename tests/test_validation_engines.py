@@ -1,0 +1,56 @@
+"""The fast validation engine (SHACL-SPARQL constraints run by Oxigraph) gives exactly
+pySHACL's report: on every broken copy that breaks a SPARQL shape, and on a synthetic corpus."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from rdflib import Graph
+from rdflib.namespace import SH
+
+from kg.resources import ontology_path, shapes_path
+from kg.synth import synthesize
+from kg.validate import validate
+
+from test_shapes import CASES, WARNING_CASES, _broken
+
+SPARQL_SHAPES = {str(s).rsplit("#", 1)[1] for s in Graph().parse(shapes_path()).subjects(SH.sparql, None)}
+
+
+def _report(report):
+    return sorted((p.severity, p.focus, p.focus_label, p.shape, p.message, p.value or "", p.file or "") for p in report.problems)
+
+
+@pytest.mark.parametrize("update, shape, message",
+                         [c for c in CASES + WARNING_CASES if c.values[1] in SPARQL_SHAPES] + [CASES[0]])
+def test_engines_agree_on_broken_facts(facts_graph, reference_graph, update, shape, message):
+    graph = _broken(facts_graph, reference_graph, update)
+    fast, reference = validate(graph, engine="oxigraph"), validate(graph, engine="pyshacl")
+    assert fast.conforms == reference.conforms
+    assert _report(fast) == _report(reference)
+    assert any(p.shape == f"kgsh:{shape}" for p in fast.problems)
+
+
+def test_engines_agree_on_a_synthetic_corpus_and_find_every_planted_violation(tmp_path):
+    summary = synthesize(sources=12, seed=5, out=tmp_path, invalid_share=0.5, conflict_share=0.3)
+    files = [ontology_path(), *sorted((tmp_path / "facts").glob("*.ttl"))]
+    from kg.resources import facts_dir
+
+    files.insert(1, facts_dir() / "reference.ttl")
+    fast, reference = validate(files, engine="oxigraph"), validate(files, engine="pyshacl")
+    assert _report(fast) == _report(reference)
+    expected = json.loads((tmp_path / "expected-violations.json").read_text())
+    assert summary["invalid"] == len(expected) > 0
+    found = {(p.file.rsplit("/", 1)[-1], p.shape) for p in fast.problems if p.severity == "Violation"}
+    planted = {(name, shape) for name, items in expected.items() for _, shape in items}
+    assert found == planted
+    assert summary["conflicts"] > 0 and any(p.shape == "kgsh:ConflictingFigureShape" for p in fast.problems)
+
+
+def test_a_valid_synthetic_corpus_conforms(tmp_path):
+    synthesize(sources=8, seed=2, out=tmp_path)
+    from kg.resources import facts_dir
+
+    report = validate([ontology_path(), facts_dir() / "reference.ttl", *sorted((tmp_path / "facts").glob("*.ttl"))])
+    assert report.conforms, report.to_text()
