@@ -230,3 +230,27 @@ def test_loading_a_second_source_adds_its_own_graph(tmp_path):
     assert "fixture-conflicting-monitor" in result.output
     disagreements = kg("query", "disagreements", "--format", "csv", "--store", path).output
     assert "160" in disagreements and "153" in disagreements
+
+
+def test_an_unchanged_corpus_is_not_validated_twice_but_a_changed_one_is(tmp_path):
+    store = tmp_path / "s"
+    first = kg("load", "--store", store)
+    assert "validation conforms" in first.output
+    import shutil as _shutil
+
+    _shutil.rmtree(store)
+    again = kg("load", "--store", store)
+    assert again.exit_code == 0 and "not validated again" in again.output
+    from kg.store import FactStore
+
+    with FactStore(store) as opened:
+        assert sum(opened.graphs().values()) == 2216
+    changed = tmp_path / "facts"
+    _shutil.copytree(facts_dir(), changed)
+    text = (changed / "newsweek-isis-attacks-2024.ttl").read_text()
+    (changed / "newsweek-isis-attacks-2024.ttl").write_text(text.replace("kg:value 153 ;", "kg:value -153 ;"))
+    _shutil.rmtree(store)
+    from kg.resources import ontology_path
+
+    result = kg("load", ontology_path(), changed, "--store", store)
+    assert result.exit_code == 1 and "non-negative" in result.output

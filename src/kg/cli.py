@@ -153,7 +153,9 @@ def load(paths, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, no
         report = store.load(paths, check=not no_validate, progress=step)
     for graph, count in report.graphs.items():
         click.echo(f"loaded {count:>6} triples into <{graph}> from {report.files[graph]}")
-    click.echo(f"{report.triples} triples in {len(report.graphs)} graphs; {report.validation.summary().lower()}")
+    verdict = ("validated before and unchanged since (shapes, ontology, files and the rest of the store): not validated again"
+               if report.cached else report.validation.summary().lower())
+    click.echo(f"{report.triples} triples in {len(report.graphs)} graphs; {verdict}")
 
 
 @main.command(name="validate")

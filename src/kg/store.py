@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Dataset, Graph, URIRef
-from rdflib.namespace import PROV
+from rdflib.namespace import DCTERMS, PROV
 
+from kg.cache import ValidationCache, file_sha256
 from kg.engines import OxigraphEngine, term_from_oxigraph
 from kg.errors import BadInputError, StoreError, ValidationFailed
 from kg.namespaces import BASE, PREFIXES
@@ -56,6 +57,7 @@ class LoadReport:
     validation: ValidationReport
     graphs: dict[str, int] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
+    cached: bool = False
 
     @property
     def conforms(self) -> bool:
@@ -139,7 +141,8 @@ class FactStore:
     def files(self) -> dict[str, str]:
         """The file each named graph was loaded from, by graph IRI."""
         result = {}
-        for quad in self._store.quads_for_pattern(None, None, None, ox.NamedNode(str(MANIFEST_GRAPH))):
+        for quad in self._store.quads_for_pattern(None, ox.NamedNode(str(PROV.wasDerivedFrom)), None,
+                                                  ox.NamedNode(str(MANIFEST_GRAPH))):
             result[quad.subject.value] = quad.object.value
         return dict(sorted(result.items()))
 
@@ -169,7 +172,7 @@ class FactStore:
 
     def write(self, files: list[FactsFile]) -> None:
         """Write already-validated files, each replacing its graph, in one transaction."""
-        self._replace_graphs(files)
+        self._replace_graphs(files, {str(f.graph_iri): file_sha256(f.path) for f in files})
 
     def validate(self) -> ValidationReport:
         """Validate everything the store holds."""
@@ -211,7 +214,9 @@ class FactStore:
             paths: Turtle files; folders are expanded to their ``*.ttl``. By default the
                 ontology and every file under ``facts/``.
             check: Validate before loading (the data as it would be after the load:
-                the new files together with the rest of the store).
+                the new files together with the rest of the store). Files that validated
+                before, unchanged, with the same shapes, ontology and other graphs, are
+                not validated again (see :mod:`kg.cache`).
             progress: Called with a description as each step starts (one per file read,
                 then validation, then writing): for progress bars.
 
@@ -223,12 +228,27 @@ class FactStore:
             ValidationFailed: The facts do not conform; nothing was written.
         """
         step = progress or (lambda description: None)
+        expanded = _expand(paths)
+        if not expanded:
+            raise BadInputError("No files to load.")
+        cache = self._cache()
+        hashes = {str(Path(p).resolve()): file_sha256(p) for p in expanded} if cache else {}
+        known = self._graph_hashes() if cache else {}
+        cached = cache.lookup(hashes, known) if (cache and check) else None
+        if cached is not None and not (set(cached.values()) & set(self.graphs())):
+            # Validated before and nothing it depends on changed: straight to Oxigraph's parser.
+            for path in expanded:
+                step(f"reading {path}")
+            step("validated before: loading")
+            counts = self._fast_load([(Path(p), URIRef(cached[str(Path(p).resolve())]), hashes[str(Path(p).resolve())])
+                                      for p in expanded])
+            report = ValidationReport(True, Graph(), "validated before (cache)")
+            return LoadReport(validation=report, graphs=counts,
+                              files={cached[str(Path(p).resolve())]: display_path(p) for p in expanded}, cached=True)
         files = []
-        for path in _expand(paths):
+        for path in expanded:
             step(f"reading {path}")
             files.append(read_facts_file(path))
-        if not files:
-            raise BadInputError("No files to load.")
         seen: dict[URIRef, FactsFile] = {}
         for facts in files:
             if facts.graph_iri in seen:
@@ -246,15 +266,64 @@ class FactStore:
         else:
             report = ValidationReport(True, Graph(), "not validated")
         step("writing")
-        self._replace_graphs(files)
+        file_hashes = {str(f.graph_iri): hashes.get(str(f.path.resolve())) or file_sha256(f.path) for f in files}
+        if set(map(str, seen)) & set(self.graphs()):
+            self._replace_graphs(files, file_hashes)
+        else:
+            self._fast_load([(f.path, f.graph_iri, file_hashes[str(f.graph_iri)]) for f in files])
+        if cache and check:
+            cache.remember(hashes, {str(Path(f.path).resolve()): str(f.graph_iri) for f in files}, known)
         return LoadReport(
             validation=report,
             graphs={str(f.graph_iri): len(f.graph) for f in files},
             files={str(f.graph_iri): display_path(f.path) for f in files},
         )
 
-    def _replace_graphs(self, files: list[FactsFile]) -> None:
+    def _cache(self) -> ValidationCache | None:
+        if self.path is None:
+            return None
+        return ValidationCache(self.path.parent / f"{self.path.name}.validated.json")
+
+    def _graph_hashes(self) -> dict[str, str]:
+        """The SHA-256 of the file each graph was loaded from, from the manifest."""
+        hashes = {}
+        for quad in self._store.quads_for_pattern(None, ox.NamedNode(str(DCTERMS.identifier)), None,
+                                                  ox.NamedNode(str(MANIFEST_GRAPH))):
+            value = quad.object.value
+            if value.startswith("sha256:"):
+                hashes[quad.subject.value] = value[len("sha256:"):]
+        return hashes
+
+    def _fast_load(self, files: list[tuple[Path, URIRef, str]]) -> dict[str, int]:
+        """Load files into new, empty graphs with Oxigraph's own parser.
+
+        Each file is one transaction; if one fails, the graphs already written are dropped
+        again, so the store is left as it was (the graphs were new and empty).
+        """
+        written: list[URIRef] = []
+        counts: dict[str, int] = {}
+        try:
+            for path, graph, digest in files:
+                target = ox.NamedNode(str(graph))
+                self._store.load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=target,
+                                 base_iri=Path(path).resolve().as_uri())
+                written.append(graph)
+                self._store.extend([
+                    ox.Quad(target, ox.NamedNode(str(PROV.wasDerivedFrom)), ox.Literal(display_path(path)),
+                            ox.NamedNode(str(MANIFEST_GRAPH))),
+                    ox.Quad(target, ox.NamedNode(str(DCTERMS.identifier)), ox.Literal(f"sha256:{digest}"),
+                            ox.NamedNode(str(MANIFEST_GRAPH))),
+                ])
+                counts[str(graph)] = sum(1 for _ in self._store.quads_for_pattern(None, None, None, target))
+        except (OSError, SyntaxError) as error:
+            for graph in written:
+                self.remove(str(graph))
+            raise StoreError(f"Writing to the store failed, nothing was changed: {error}") from None
+        return counts
+
+    def _replace_graphs(self, files: list[FactsFile], hashes: dict[str, str] | None = None) -> None:
         manifest = f"<{MANIFEST_GRAPH}>"
+        hashes = hashes or {}
         drops = []
         inserts = []
         for facts in files:
@@ -264,6 +333,8 @@ class FactStore:
             triples = facts.graph.serialize(format="nt", encoding="utf-8").decode("utf-8")
             inserts.append(f"GRAPH {graph} {{\n{triples}}}")
             inserts.append(f"GRAPH {manifest} {{ {graph} <{PROV.wasDerivedFrom}> {_string(display_path(facts.path))} . }}")
+            digest = hashes.get(str(facts.graph_iri)) or file_sha256(facts.path)
+            inserts.append(f"GRAPH {manifest} {{ {graph} <{DCTERMS.identifier}> {_string('sha256:' + digest)} . }}")
         update = "\n".join(drops) + "\nINSERT DATA {\n" + "\n".join(inserts) + "\n}"
         try:
             self._store.update(update)  # one update request = one transaction
