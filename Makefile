@@ -6,7 +6,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STORE ?= .kg/store
 
-.PHONY: demo test venv clean
+SCALE ?= 10k
+
+.PHONY: demo test bench venv clean
 
 $(BIN)/kg: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +29,10 @@ demo: venv
 
 test: venv
 	$(BIN)/python -m pytest
+
+# Benchmarks, outside the test run: make bench SCALE=10k|100k|1m
+bench: venv
+	$(BIN)/python benchmarks/bench.py --scale $(SCALE)
 
 clean:
 	rm -rf $(VENV) .kg .pytest_cache

@@ -36,7 +36,7 @@ from SPARQLWrapper import SPARQLExceptions
 
 from kg.engines import SelectResult
 from kg.errors import BadInputError, KgError, ValidationFailed
-from kg.rdffiles import FactsFile, read_facts_file
+from kg.rdffiles import FactsFile, read_facts_file, read_turtle, sniff_facts_file
 from kg.store import LoadReport, _expand, display_path
 from kg.validate import ValidationReport, validate
 
@@ -301,7 +301,7 @@ class RemoteStore:
         files: list[FactsFile] = []
         for path in _expand(paths):
             step(f"reading {path}")
-            files.append(read_facts_file(path))
+            files.append(read_facts_file(path) if check else sniff_facts_file(path))
         if not files:
             raise BadInputError("No files to load.")
         names = {str(f.graph_iri) for f in files}
@@ -318,7 +318,7 @@ class RemoteStore:
         self.write(files, progress=step)
         return LoadReport(
             validation=report,
-            graphs={str(f.graph_iri): len(f.graph) for f in files},
+            graphs={str(f.graph_iri): f.size for f in files},
             files={str(f.graph_iri): display_path(f.path) for f in files},
         )
 
@@ -332,6 +332,22 @@ class RemoteStore:
             raise EndpointError(
                 f"Querying the endpoint: the answer from {redact(self.endpoint.query_url)} is not N-Triples."
             ) from None
+
+    def describe(self, iris: list[URIRef], *, exclude_graph: URIRef | None = None, depth: int = 2) -> Graph:
+        """The triples of each IRI in every graph but one, with their blank-node details (one CONSTRUCT per 500 IRIs)."""
+        graph = Graph()
+        exclude = f"FILTER (?g != {exclude_graph.n3()})" if exclude_graph is not None else ""
+        for start in range(0, len(iris), 500):
+            values = " ".join(iri.n3() for iri in iris[start : start + 500])
+            graph += self.construct(f"""
+                CONSTRUCT {{ ?s ?p ?o . ?o ?p2 ?o2 . ?o2 ?p3 ?o3 }} WHERE {{
+                  VALUES ?s {{ {values} }}
+                  GRAPH ?g {{ ?s ?p ?o .
+                    OPTIONAL {{ FILTER (isBlank(?o)) ?o ?p2 ?o2 .
+                                OPTIONAL {{ FILTER (isBlank(?o2)) ?o2 ?p3 ?o3 }} }} }}
+                  {exclude}
+                }}""")
+        return graph
 
     def write(self, files: list[FactsFile], *, progress: Callable[[str], None] | None = None) -> None:
         """Put already-validated files, each into its graph, one request per file.
@@ -365,7 +381,8 @@ class RemoteStore:
                 if self.endpoint.gsp_given:
                     raise EndpointError(f"{what}: {redact(self.endpoint.gsp_url)} offers no Graph Store Protocol.") from None
         # No Graph Store Protocol: one SPARQL Update request replaces the graph atomically.
-        triples = facts.graph.serialize(format="nt", encoding="utf-8").decode("utf-8")
+        graph = facts.graph if len(facts.graph) else read_turtle(facts.path)
+        triples = graph.serialize(format="nt", encoding="utf-8").decode("utf-8")
         update = f"DROP SILENT GRAPH <{facts.graph_iri}> ;\nINSERT DATA {{ GRAPH <{facts.graph_iri}> {{\n{triples}}} }}"
         self._request("POST", self.endpoint.update_url, what=what, data=update.encode("utf-8"),
                       headers={"Content-Type": "application/sparql-update; charset=utf-8"})

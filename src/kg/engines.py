@@ -7,6 +7,7 @@ one graph per source), and both return rdflib terms, so answers compare row for 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 import pyoxigraph as ox
@@ -43,20 +44,31 @@ class QuerySyntaxError(KgError):
     """The SPARQL text does not parse."""
 
 
+@lru_cache(maxsize=65536)
+def _literal(value: str, datatype: str, language: str | None) -> Literal:
+    # rdflib parses a typed literal's lexical form on construction: cache the repeated ones.
+    if language:
+        return Literal(value, lang=language)
+    if datatype == _XSD_STRING:
+        return Literal(value)  # RDF 1.1 simple literal, as rdflib represents it
+    return Literal(value, datatype=URIRef(datatype))
+
+
+@lru_cache(maxsize=65536)
+def _iri(value: str) -> URIRef:
+    return URIRef(value)
+
+
 def term_from_oxigraph(term) -> Node | None:
     """Convert a pyoxigraph term to the equal rdflib term."""
     if term is None:
         return None
     if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
+        return _iri(term.value)
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
     if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        if term.datatype.value == _XSD_STRING:
-            return Literal(term.value)  # RDF 1.1 simple literal, as rdflib represents it
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
+        return _literal(term.value, term.datatype.value, term.language)
     raise TypeError(f"unsupported term {term!r}")
 
 

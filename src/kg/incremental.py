@@ -83,20 +83,8 @@ def neighbourhood(store, facts: FactsFile) -> Graph:
     """What the store holds about the IRIs the file references, and the figures its figures may conflict with."""
     defined = {s for s in facts.graph.subjects() if isinstance(s, URIRef)}
     referenced = sorted({o for o in facts.graph.objects() if isinstance(o, URIRef)} - defined)
-    graph = Graph()
+    graph = store.describe(referenced, exclude_graph=facts.graph_iri)
     exclude = facts.graph_iri.n3()
-    for start in range(0, len(referenced), 500):
-        chunk = referenced[start : start + 500]
-        graph += store.construct(f"""
-            CONSTRUCT {{ ?s ?p ?o . ?o ?p2 ?o2 . ?o2 ?p3 ?o3 }} WHERE {{
-              VALUES ?s {{ {_values(chunk)} }}
-              GRAPH ?g {{
-                ?s ?p ?o .
-                OPTIONAL {{ FILTER (isBlank(?o)) ?o ?p2 ?o2 .
-                            OPTIONAL {{ FILTER (isBlank(?o2)) ?o2 ?p3 ?o3 }} }}
-              }}
-              FILTER (?g != {exclude})
-            }}""")
     keys = sorted({
         (facts.graph.value(claim, KG.measure), facts.graph.value(claim, KG.period), facts.graph.value(claim, KG.place))
         for claim in facts.graph.subjects(KG.measure, None)

@@ -36,6 +36,12 @@ class FactsFile:
     path: Path
     graph: Graph
     graph_iri: URIRef
+    triples: int | None = None
+
+    @property
+    def size(self) -> int:
+        """Its number of triples."""
+        return self.triples if self.triples is not None else len(self.graph)
 
 
 def read_turtle(path: str | Path) -> Graph:
@@ -159,3 +165,37 @@ def read_facts_file(path: str | Path) -> FactsFile:
     path = Path(path)
     graph = read_turtle(path)
     return FactsFile(path=path, graph=graph, graph_iri=graph_iri_for(graph, path))
+
+
+_GRAPH_TYPES = {str(KG.SourceDocument), str(KG.NewsArticle), str(OWL.Ontology), str(VOID.Dataset)}
+
+
+def sniff_facts_file(path: str | Path) -> FactsFile:
+    """Find a file's named graph and triple count with Oxigraph's parser, without building an rdflib graph.
+
+    For loads that skip validation (already validated, or ``--no-validate``); the graph of the
+    returned :class:`FactsFile` is left empty. Files Oxigraph cannot parse are read with
+    :func:`read_facts_file`, whose errors explain the problem.
+    """
+    import pyoxigraph as ox
+
+    path = Path(path)
+    counts = 0
+    typed: dict[str, set[str]] = {}
+    try:
+        for quad in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri()):
+            counts += 1
+            if quad.predicate.value == str(RDF.type) and quad.object.value in _GRAPH_TYPES \
+                    and isinstance(quad.subject, ox.NamedNode):
+                typed.setdefault(quad.object.value, set()).add(quad.subject.value)
+    except (SyntaxError, OSError, ValueError):
+        return read_facts_file(path)
+    sources = sorted(typed.get(str(KG.SourceDocument), set()) | typed.get(str(KG.NewsArticle), set()))
+    if len(sources) > 1:
+        return read_facts_file(path)  # raises the several-sources error
+    for kind in (str(OWL.Ontology), str(VOID.Dataset)):
+        if not sources and typed.get(kind):
+            sources = sorted(typed[kind])
+    if not sources:
+        return read_facts_file(path)  # raises the no-source error
+    return FactsFile(path=path, graph=Graph(), graph_iri=URIRef(sources[0]), triples=counts)

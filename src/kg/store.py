@@ -21,7 +21,7 @@ from kg.cache import ValidationCache, file_sha256
 from kg.engines import OxigraphEngine, term_from_oxigraph
 from kg.errors import BadInputError, StoreError, ValidationFailed
 from kg.namespaces import BASE, PREFIXES
-from kg.rdffiles import FactsFile, read_facts_file
+from kg.rdffiles import FactsFile, read_facts_file, sniff_facts_file
 from kg.resources import default_load_paths
 from kg.validate import ValidationReport, validate
 
@@ -170,6 +170,23 @@ class FactStore:
                        term_from_oxigraph(triple.object)))
         return graph
 
+    def describe(self, iris: list[URIRef], *, exclude_graph: URIRef | None = None, depth: int = 2) -> Graph:
+        """The triples of each IRI in every graph but one, with their blank-node details, by index lookups."""
+        graph = Graph()
+        excluded = str(exclude_graph) if exclude_graph is not None else None
+        pending = [(ox.NamedNode(str(iri)), 0) for iri in iris]
+        while pending:
+            subject, level = pending.pop()
+            for quad in self._store.quads_for_pattern(subject, None, None, None):
+                name = quad.graph_name
+                if not isinstance(name, ox.NamedNode) or name.value == excluded or name.value == str(MANIFEST_GRAPH):
+                    continue
+                graph.add((term_from_oxigraph(quad.subject), term_from_oxigraph(quad.predicate),
+                           term_from_oxigraph(quad.object)))
+                if isinstance(quad.object, ox.BlankNode) and level < depth:
+                    pending.append((quad.object, level + 1))
+        return graph
+
     def write(self, files: list[FactsFile]) -> None:
         """Write already-validated files, each replacing its graph, in one transaction."""
         self._replace_graphs(files, {str(f.graph_iri): file_sha256(f.path) for f in files})
@@ -248,7 +265,7 @@ class FactStore:
         files = []
         for path in expanded:
             step(f"reading {path}")
-            files.append(read_facts_file(path))
+            files.append(read_facts_file(path) if check else sniff_facts_file(path))
         seen: dict[URIRef, FactsFile] = {}
         for facts in files:
             if facts.graph_iri in seen:
@@ -268,6 +285,7 @@ class FactStore:
         step("writing")
         file_hashes = {str(f.graph_iri): hashes.get(str(f.path.resolve())) or file_sha256(f.path) for f in files}
         if set(map(str, seen)) & set(self.graphs()):
+            files = [f if len(f.graph) else read_facts_file(f.path) for f in files]  # replacing goes through SPARQL Update
             self._replace_graphs(files, file_hashes)
         else:
             self._fast_load([(f.path, f.graph_iri, file_hashes[str(f.graph_iri)]) for f in files])
@@ -275,7 +293,7 @@ class FactStore:
             cache.remember(hashes, {str(Path(f.path).resolve()): str(f.graph_iri) for f in files}, known)
         return LoadReport(
             validation=report,
-            graphs={str(f.graph_iri): len(f.graph) for f in files},
+            graphs={str(f.graph_iri): f.size for f in files},
             files={str(f.graph_iri): display_path(f.path) for f in files},
         )
 
