@@ -195,3 +195,10 @@ def test_docs_document_every_term_and_its_shapes(tmp_path, ontology_graph):
             assert label in index and label in shapes
     section = shapes[shapes.index('id="claimant"'):]
     assert "kgsh:ClaimClaimantShape" in section[: section.index("</section>")]
+
+
+def test_the_committed_shapes_documentation_is_up_to_date(tmp_path):
+    CliRunner().invoke(main, ["docs", "--out", str(tmp_path)])
+    assert (tmp_path / "shapes.html").read_text() == (ROOT / "docs" / "ontology" / "shapes.html").read_text(), \
+        "regenerate it: kg docs --out docs/ontology"
+    assert (ROOT / "docs" / "ontology" / "index.html").exists()

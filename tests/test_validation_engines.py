@@ -54,3 +54,17 @@ def test_a_valid_synthetic_corpus_conforms(tmp_path):
 
     report = validate([ontology_path(), facts_dir() / "reference.ttl", *sorted((tmp_path / "facts").glob("*.ttl"))])
     assert report.conforms, report.to_text()
+
+
+def test_synth_cli_is_deterministic_for_a_seed(tmp_path):
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    for name in ("a", "b"):
+        result = CliRunner().invoke(main, ["synth", "--sources", "4", "--seed", "11", "--out", str(tmp_path / name),
+                                           "--invalid-share", "0.5"])
+        assert result.exit_code == 0 and "wrote 4 sources" in result.output
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert len(files) == 4 * 2 + 2
+    assert all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files)

@@ -35,7 +35,8 @@ def shapes_by_term(shapes: Graph, ontology: Graph) -> dict[URIRef, list[dict]]:
             if entry not in found[term]:
                 found[term].append(entry)
 
-    for shape in set(shapes.subjects(RDF.type, SH.NodeShape)) | set(shapes.subjects(RDF.type, SH.PropertyShape)):
+    for shape in sorted(set(shapes.subjects(RDF.type, SH.NodeShape)) | set(shapes.subjects(RDF.type, SH.PropertyShape)),
+                        key=str):
         if not isinstance(shape, URIRef):
             continue
         for target in shapes.objects(shape, SH.targetClass):
