@@ -14,7 +14,7 @@ from pathlib import Path
 from rdflib import Literal
 
 from kg.errors import BadInputError
-from kg.namespaces import BASE
+from kg.namespaces import BASE, turtle_prefixes
 
 _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
@@ -92,27 +92,7 @@ def new_source_template(
 #   kg verify-quotes --source-text TEXT facts/{source_id}.ttl   (quotes and offsets)
 #   kg coverage --source-text TEXT facts/{source_id}.ttl        (what is still to encode)
 #   kg add facts/{source_id}.ttl --dry-run                       (validation against the store)
-PREFIX actor: <{BASE}id/actor/>
-PREFIX claim: <{claim_ns}>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-PREFIX event: <{BASE}id/event/>
-PREFIX kg: <{BASE}ontology#>
-PREFIX kind: <{BASE}id/kind/>
-PREFIX measure: <{BASE}id/measure/>
-PREFIX oa: <http://www.w3.org/ns/oa#>
-PREFIX period: <{BASE}id/period/>
-PREFIX place: <{BASE}id/place/>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-PREFIX qualifier: <{BASE}id/qualifier/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX role: <{BASE}id/role/>
-PREFIX source: <{BASE}id/source/>
-PREFIX stance: <{BASE}id/stance/>
-PREFIX standing: <{BASE}id/standing/>
-PREFIX topic: <{BASE}id/topic/>
-PREFIX unit: <http://qudt.org/vocab/unit/>
-PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
-
+{turtle_prefixes(claim=claim_ns)}
 # The source document. Its IRI is also the named graph this file is loaded into.
 source:{source_id}
     a kg:NewsArticle ;

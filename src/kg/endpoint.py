@@ -37,7 +37,7 @@ from SPARQLWrapper import SPARQLExceptions
 from kg.engines import SelectResult
 from kg.errors import BadInputError, KgError, ValidationFailed
 from kg.rdffiles import FactsFile, read_facts_file, read_turtle, sniff_facts_file
-from kg.store import LoadReport, _expand, display_path
+from kg.store import LoadReport, display_path, expand_paths
 from kg.validate import ValidationReport, validate
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -299,7 +299,7 @@ class RemoteStore:
         """
         step = progress or (lambda description: None)
         files: list[FactsFile] = []
-        for path in _expand(paths):
+        for path in expand_paths(paths):
             step(f"reading {path}")
             files.append(read_facts_file(path) if check else sniff_facts_file(path))
         if not files:

@@ -55,27 +55,19 @@ def _values(terms: Iterable[URIRef]) -> str:
     return " ".join(term.n3() for term in terms)
 
 
-def _select_rows(store, sparql: str):
-    from kg.endpoint import RemoteStore
-
-    if isinstance(store, RemoteStore):
-        return store.select(sparql).rows
-    return store.engine.select(sparql).rows
-
-
 def collisions(store, facts: FactsFile) -> list[tuple[URIRef, URIRef]]:
     """Subjects of the file already described in another graph of the store, with that graph."""
     subjects = sorted({s for s in facts.graph.subjects() if isinstance(s, URIRef)})
     found: list[tuple[URIRef, URIRef]] = []
     for start in range(0, len(subjects), 500):
         chunk = subjects[start : start + 500]
-        rows = _select_rows(store, f"""
+        rows = store.select(f"""
             SELECT DISTINCT ?s ?g WHERE {{
               VALUES ?s {{ {_values(chunk)} }}
               GRAPH ?g {{ ?s ?p ?o }}
               FILTER (?g != {facts.graph_iri.n3()} && ?g != {MANIFEST_GRAPH.n3()})
             }} ORDER BY ?s ?g""")
-        found.extend((URIRef(s), URIRef(g)) for s, g in rows)
+        found.extend((URIRef(s), URIRef(g)) for s, g in rows.rows)
     return found
 
 

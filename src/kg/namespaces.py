@@ -38,8 +38,19 @@ PREFIXES = {
     "dcterms": "http://purl.org/dc/terms/",
     "unit": str(UNIT),
     "wd": "http://www.wikidata.org/entity/",
+    "void": str(VOID),
     **DATA_PREFIXES,
 }
+
+
+def turtle_prefixes(**extra: str) -> str:
+    """``PREFIX`` lines for every prefix kg knows (plus ``extra``), sorted, for Turtle files kg writes.
+
+    >>> turtle_prefixes(claim="https://example.org/claim/").splitlines()[1]
+    'PREFIX claim: <https://example.org/claim/>'
+    """
+    merged = {**PREFIXES, **extra}
+    return "".join(f"PREFIX {prefix}: <{namespace}>\n" for prefix, namespace in sorted(merged.items()))
 
 
 def claim_namespace(source_id: str) -> Namespace:

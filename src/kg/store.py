@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Dataset, Graph, URIRef
+from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV
 
 from kg.cache import ValidationCache, file_sha256
@@ -162,6 +162,10 @@ class FactStore:
                 target.add(triple)
         return dataset
 
+    def select(self, sparql: str):
+        """Run a SELECT query over the union of the graphs (the same call as :meth:`RemoteStore.select`)."""
+        return self.engine.select(sparql)
+
     def construct(self, sparql: str) -> Graph:
         """Run a CONSTRUCT query (over the union of the graphs) into an rdflib graph."""
         graph = Graph()
@@ -245,7 +249,7 @@ class FactStore:
             ValidationFailed: The facts do not conform; nothing was written.
         """
         step = progress or (lambda description: None)
-        expanded = _expand(paths)
+        expanded = expand_paths(paths)
         if not expanded:
             raise BadInputError("No files to load.")
         cache = self._cache()
@@ -376,17 +380,15 @@ def display_path(path: Path) -> str:
 
 
 def _string(text: str) -> str:
-    from rdflib import Literal
-
     return Literal(text).n3()
 
 
 def planned_steps(paths: Iterable[str | Path] | None, *, check: bool = True) -> int:
     """How many progress steps :meth:`FactStore.load` will report for these paths."""
-    return len(_expand(paths)) + (2 if check else 1)
+    return len(expand_paths(paths)) + (2 if check else 1)
 
 
-def _expand(paths: Iterable[str | Path] | None) -> list[Path]:
+def expand_paths(paths: Iterable[str | Path] | None) -> list[Path]:
     if paths is None:
         return default_load_paths()
     expanded: list[Path] = []
@@ -404,7 +406,7 @@ def dataset_from_files(paths: Iterable[str | Path]) -> Dataset:
     This is the plain-rdflib engine's data: the same graphs the embedded store holds.
     """
     dataset = Dataset(default_union=True)
-    for facts in map(read_facts_file, _expand(paths)):
+    for facts in map(read_facts_file, expand_paths(paths)):
         target = dataset.graph(facts.graph_iri)
         for triple in facts.graph:
             target.add(triple)

@@ -26,28 +26,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-BASE = "https://w3id.org/conflict-kg/"
-PREFIXES = f"""PREFIX actor: <{BASE}id/actor/>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-PREFIX kg: <{BASE}ontology#>
-PREFIX kind: <{BASE}id/kind/>
-PREFIX measure: <{BASE}id/measure/>
-PREFIX oa: <http://www.w3.org/ns/oa#>
-PREFIX period: <{BASE}id/period/>
-PREFIX place: <{BASE}id/place/>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-PREFIX qualifier: <{BASE}id/qualifier/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX role: <{BASE}id/role/>
-PREFIX source: <{BASE}id/source/>
-PREFIX stance: <{BASE}id/stance/>
-PREFIX standing: <{BASE}id/standing/>
-PREFIX time: <http://www.w3.org/2006/time#>
-PREFIX topic: <{BASE}id/topic/>
-PREFIX unit: <http://qudt.org/vocab/unit/>
-PREFIX void: <http://rdfs.org/ns/void#>
-PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
-"""
+from kg.namespaces import BASE, turtle_prefixes
+
+PREFIXES = turtle_prefixes()
 
 N_PLACES = 60
 N_CLAIMANTS = 40
