@@ -153,8 +153,12 @@ def load(paths, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, no
         report = store.load(paths, check=not no_validate, progress=step)
     for graph, count in report.graphs.items():
         click.echo(f"loaded {count:>6} triples into <{graph}> from {report.files[graph]}")
-    verdict = ("validated before and unchanged since (shapes, ontology, files and the rest of the store): not validated again"
-               if report.cached else report.validation.summary().lower())
+    if no_validate:
+        verdict = "not validated (--no-validate)"
+    elif report.cached:
+        verdict = "validated before and unchanged since (shapes, ontology, files and the rest of the store): not validated again"
+    else:
+        verdict = report.validation.summary().lower()
     click.echo(f"{report.triples} triples in {len(report.graphs)} graphs; {verdict}")
 
 
