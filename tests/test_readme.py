@@ -46,3 +46,14 @@ def test_the_answers_table_matches_the_queries(loaded_store):
     row = run_query("compare-periods", store=loaded_store).rows[0]
     assert f"{row['value_a']} vs {row['value_b']} (ratio {row['ratio']})" in README
     assert f"= {row['annualised_ratio']}" in README
+
+
+def test_the_benchmark_table_is_the_latest_results():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_table", ROOT / "benchmarks" / "table.py")
+    table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(table)
+    shown = README.split(table.START, 1)[1].split(table.END, 1)[0]
+    assert shown.strip() == table.render().strip(), "run: python benchmarks/table.py --write"
+    assert "TARGET" in shown

@@ -1,0 +1,71 @@
+"""Render the latest benchmark results (benchmarks/results/*.json) as the README's Markdown table.
+
+    python benchmarks/table.py            # print it
+    python benchmarks/table.py --write    # replace the table between the README's bench markers
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+ORDER = {"10k": 0, "100k": 1, "1m": 2}
+
+
+def _s(value: float) -> str:
+    return f"{value:.3f}" if value < 1 else f"{value:.2f}" if value < 10 else f"{value:.1f}"
+
+
+def render() -> str:
+    records = sorted((json.loads(p.read_text()) for p in RESULTS.glob("*.json")), key=lambda r: ORDER.get(r["scale"], 9))
+    lines = []
+    for record in records:
+        r, m = record["results"], record["machine"]
+        lines.append(f"**{record['scale']}** — {record['triples']:,} triples, {record['sources']} synthetic sources; "
+                     f"{m['cpus']} CPUs, {m['platform']}, Python {m['python']}; {record['when']}.\n")
+        lines.append("| step | kg | raw Oxigraph | rdflib / pySHACL | peak RSS kg (MB) |")
+        lines.append("|---|---:|---:|---:|---:|")
+        lines.append(f"| first load, validation included (s) | {_s(r['kg_load']['seconds'])} | — | "
+                     f"{_s(r['naive_pipeline']['seconds'])} (parse + pySHACL + Oxigraph load) | {r['kg_load']['rss_mb']:.0f} |")
+        lines.append(f"| load of an already-validated corpus (s) | {_s(r['kg_load_cached']['seconds'])} | "
+                     f"{_s(r['raw_bulk_load']['seconds'])} (bulk_load) | {_s(r['rdflib_parse']['seconds'])} (parse only) | "
+                     f"{r['kg_load_cached']['rss_mb']:.0f} |")
+        lines.append(f"| full validation (s) | {_s(r['kg_validate']['seconds'])} | — | {_s(r['pyshacl_validate']['seconds'])} | "
+                     f"{r['kg_validate']['rss_mb']:.0f} |")
+        lines.append(f"| `kg add` of ~100 claims vs full re-validation (s) | {_s(r['kg_add']['seconds'])} | — | "
+                     f"{_s(r['full_revalidation']['seconds'])} (kg's full validation) | {r['kg_add']['rss_mb']:.0f} |")
+        lines.append(f"| load into `oxigraph serve` (s) | {_s(r['remote_kg']['result']['seconds_inside'])} | "
+                     f"{_s(r['remote_raw']['result']['seconds_inside'])} (raw HTTP PUT) | — | {r['remote_kg']['rss_mb']:.0f} |")
+        for name in sorted(r["queries_kg"]["result"]):
+            lines.append(f"| query `{name}` (s, median) | {_s(r['queries_kg']['result'][name]['seconds'])} | "
+                         f"{_s(r['queries_oxigraph']['result'][name]['seconds'])} | "
+                         f"{_s(r['queries_rdflib']['result'][name]['seconds'])} | |")
+        lines.append("")
+        for t in record["targets"]:
+            sign = "≥" if t["higher_is_better"] else "≤"
+            lines.append(f"- `TARGET {t['name']}: {'met' if t['met'] else 'MISSED'} ({t['measured']:.2f} vs {sign} {t['goal']})`")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    table = render()
+    if not args.write:
+        print(table, end="")
+        return
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    readme.write_text(f"{head}{START}\n{table}{END}{tail}", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
