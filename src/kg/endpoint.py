@@ -173,10 +173,7 @@ class RemoteStore:
             try:
                 response = self.session.request(method, url, timeout=self.endpoint.timeout, **kwargs)
             except requests.exceptions.Timeout:
-                error = EndpointError(
-                    f"{what}: {redact(url)} gave no answer within {self.endpoint.timeout:g} s. The server may be "
-                    "overloaded or the request too heavy; raise --timeout or try again later."
-                )
+                error = _timeout_error(what, url, self.endpoint.timeout)
             except requests.exceptions.ConnectionError as exc:
                 error = EndpointError(_connection_message(what, url, exc))
             else:
@@ -228,10 +225,7 @@ class RemoteStore:
                     f"({type(exc).__name__}); is the URL the store's SPARQL query endpoint?"
                 ) from None
             except (TimeoutError, socket.timeout):
-                error = EndpointError(
-                    f"{what}: {redact(self.endpoint.query_url)} gave no answer within {self.endpoint.timeout:g} s; "
-                    "raise --timeout or try again later."
-                )
+                error = _timeout_error(what, self.endpoint.query_url, self.endpoint.timeout)
             except urllib.error.HTTPError as exc:
                 error = EndpointError(f"{what}: {redact(self.endpoint.query_url)} answered HTTP {exc.code}: "
                                       f"{exc.read()[:500].decode('utf-8', 'replace').strip()}")
@@ -240,10 +234,7 @@ class RemoteStore:
             except (urllib.error.URLError, ConnectionError, OSError) as exc:
                 reason = getattr(exc, "reason", exc)
                 if isinstance(reason, (TimeoutError, socket.timeout)):
-                    error = EndpointError(
-                        f"{what}: {redact(self.endpoint.query_url)} gave no answer within {self.endpoint.timeout:g} s; "
-                        "raise --timeout or try again later."
-                    )
+                    error = _timeout_error(what, self.endpoint.query_url, self.endpoint.timeout)
                 else:
                     error = EndpointError(_connection_message(what, self.endpoint.query_url, reason))
             if attempt < self.endpoint.retries:
@@ -433,6 +424,11 @@ def _term(binding: dict):
     if datatype and datatype != _XSD_STRING:
         return Literal(value, datatype=URIRef(datatype))
     return Literal(value)
+
+
+def _timeout_error(what: str, url: str, timeout: float) -> EndpointError:
+    return EndpointError(f"{what}: {redact(url)} gave no answer within {timeout:g} s. The server may be overloaded "
+                         "or the request too heavy; raise --timeout or try again later.")
 
 
 def _connection_message(what: str, url: str, exc) -> str:
