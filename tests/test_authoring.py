@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from rdflib import Graph, URIRef
-from rdflib.compare import isomorphic
 
 from kg.cli import main
 from kg.quotes import coverage, verify_quotes

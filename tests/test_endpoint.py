@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import main
-from kg.endpoint import Endpoint, EndpointError, PartialLoadError, RemoteStore
+from kg.endpoint import Endpoint, PartialLoadError, RemoteStore
 from kg.errors import ValidationFailed
 from kg.queries import load_catalogue, run_query
 from kg.resources import default_load_paths, facts_dir

@@ -13,9 +13,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from rdflib import RDF, BNode, Graph, URIRef
+from rdflib import BNode, Graph, URIRef
 
 from kg.namespaces import KG, OA, TIME, claim_namespace
+from kg.quotes import anchors
 from kg.resources import facts_dir, ontology_path, shapes_path
 
 from conftest import FIRST_SOURCE_FACTS, FIRST_SOURCE_ID, REFERENCE_FACTS
@@ -25,28 +26,13 @@ SOURCE = URIRef(f"https://w3id.org/conflict-kg/id/source/{FIRST_SOURCE_ID}")
 NUMBER_WORDS = r"one-third|two dozen|hundreds|double|half"
 
 
-def anchors(graph: Graph, subject_property=KG.evidence):
-    """(owner, exact, prefix, suffix, start, end) for every evidence or excluded passage."""
-    for owner, resource in graph.subject_objects(subject_property):
-        quote = next(s for s in graph.objects(resource, OA.hasSelector) if (s, RDF.type, OA.TextQuoteSelector) in graph)
-        position = next(s for s in graph.objects(resource, OA.hasSelector) if (s, RDF.type, OA.TextPositionSelector) in graph)
-        yield (
-            owner,
-            str(graph.value(quote, OA.exact)),
-            str(graph.value(quote, OA.prefix) or ""),
-            str(graph.value(quote, OA.suffix) or ""),
-            graph.value(position, OA.start).toPython(),
-            graph.value(position, OA.end).toPython(),
-        )
-
-
 def test_every_quote_is_verbatim_at_its_offsets(facts_graph, source_text):
-    found = list(anchors(facts_graph)) + list(anchors(facts_graph, KG.excludes))
-    assert len(found) >= 40
-    for owner, exact, prefix, suffix, start, end in found:
-        assert source_text[start:end] == exact, f"{owner}: quote not at {start}-{end}"
-        assert source_text[:start].endswith(prefix), f"{owner}: prefix does not precede the quote"
-        assert source_text[end:].startswith(suffix), f"{owner}: suffix does not follow the quote"
+    found = anchors(facts_graph)
+    assert len(found) == 42 and sum(a.excluded for a in found) == 2
+    for a in found:
+        assert source_text[a.start:a.end] == a.exact, f"{a.owner}: quote not at {a.start}-{a.end}"
+        assert source_text[:a.start].endswith(a.prefix), f"{a.owner}: prefix does not precede the quote"
+        assert source_text[a.end:].startswith(a.suffix), f"{a.owner}: suffix does not follow the quote"
 
 
 def test_source_record_matches_its_text(facts_graph, source_text):
@@ -55,14 +41,13 @@ def test_source_record_matches_its_text(facts_graph, source_text):
 
 
 def test_every_number_in_the_text_is_encoded_or_excluded(facts_graph, source_text):
-    spans = [(start, end) for *_, start, end in anchors(facts_graph)]
-    excluded = [(start, end) for *_, start, end in anchors(facts_graph, KG.excludes)]
+    spans = [(a.start, a.end) for a in anchors(facts_graph)]
     numbers = list(re.finditer(rf"\d[\d,.]*\d|\d|{NUMBER_WORDS}", source_text))
     assert len(numbers) > 35
     uncovered = [
         (m.group(), m.start())
         for m in numbers
-        if not any(s <= m.start() and m.end() <= e for s, e in spans + excluded)
+        if not any(s <= m.start() and m.end() <= e for s, e in spans)
     ]
     assert uncovered == []
 

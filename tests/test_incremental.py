@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kg.cli import main
-from kg.errors import BadInputError, ValidationFailed
+from kg.errors import ValidationFailed
 from kg.incremental import add_files, check_files
 from kg.rdffiles import read_facts_file
 from kg.resources import default_load_paths

@@ -39,12 +39,14 @@ class AddReport:
         files: The files checked, by graph IRI.
         triples_read: How many triples were read from the store to check them.
         added: Whether the files were written to the store.
+        parsed: The files as parsed for the check (written as they are, not parsed again).
     """
 
     validation: ValidationReport
     files: dict[str, str] = field(default_factory=dict)
     triples_read: int = 0
     added: bool = False
+    parsed: list[FactsFile] = field(default_factory=list, repr=False)
 
     @property
     def conforms(self) -> bool:
@@ -129,7 +131,7 @@ def check_files(store, paths: Iterable[str | Path]) -> AddReport:
             raise BadInputError(f"{facts.path} and {graphs[facts.graph_iri]} describe the same source {facts.graph_iri}.")
         graphs[facts.graph_iri] = facts.path
     new_graphs = set(graphs)
-    combined = Graph()
+    data = Graph()
     context = Graph()
     own: set = set()
     origin: dict = {}
@@ -144,19 +146,17 @@ def check_files(store, paths: Iterable[str | Path]) -> AddReport:
                 "periods and measures belong in the reference data, and ontology terms in the ontology. "
                 "Mint new IRIs under the source's own namespace, or edit the file that owns them."
             )
-        combined += facts.graph
+        data += facts.graph
         context += neighbourhood(store, facts)
         own |= _own_nodes(facts.graph)
         for subject in set(facts.graph.subjects()):
             origin.setdefault(subject, str(facts.path))
     # Context triples about the new files' own subjects come from the graphs being replaced.
-    data = Graph()
-    data += combined
     for triple in context:
         if triple[0] not in own:
             data.add(triple)
     report = validate([data], origin=origin, only=own)
-    return AddReport(report, {str(f.graph_iri): str(f.path) for f in files}, triples_read=len(context))
+    return AddReport(report, {str(f.graph_iri): str(f.path) for f in files}, triples_read=len(context), parsed=files)
 
 
 def add_files(store, paths: Iterable[str | Path], *, dry_run: bool = False) -> AddReport:
@@ -165,11 +165,10 @@ def add_files(store, paths: Iterable[str | Path], *, dry_run: bool = False) -> A
     Raises:
         ValidationFailed: A violation was found; nothing was written.
     """
-    paths = list(paths)
     report = check_files(store, paths)
     if not report.conforms:
         raise ValidationFailed(report.validation)
     if not dry_run:
-        store.write([read_facts_file(path) for path in paths])
+        store.write(report.parsed)
         report.added = True
     return report
