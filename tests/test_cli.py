@@ -254,3 +254,21 @@ def test_an_unchanged_corpus_is_not_validated_twice_but_a_changed_one_is(tmp_pat
 
     result = kg("load", ontology_path(), changed, "--store", store)
     assert result.exit_code == 1 and "non-negative" in result.output
+
+
+@pytest.mark.parametrize("command", ["load", "validate", "add"])
+def test_a_missing_file_is_explained_and_the_store_left_as_it_was(tmp_path, command):
+    store = tmp_path / "store"
+    assert kg("load", "--store", store).exit_code == 0
+    before = kg("stats", "--store", store).output
+    result = kg(command, tmp_path / "no-such-file.ttl", *(["--store", store] if command != "validate" else []))
+    assert result.exit_code == 2, result.output
+    assert "no-such-file.ttl" in result.output and "Traceback" not in result.output
+    assert kg("stats", "--store", store).output == before
+
+
+def test_validate_takes_files_or_a_store_not_both(tmp_path):
+    store = tmp_path / "store"
+    assert kg("load", "--store", store).exit_code == 0
+    result = kg("validate", FIXTURES / "conflicting-source.ttl", "--store", store)
+    assert result.exit_code == 2 and "not both" in result.output and "kg add" in result.output

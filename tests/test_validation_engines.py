@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from rdflib import Graph
+from rdflib import RDF, Graph
 from rdflib.namespace import SH
+
+from kg.namespaces import KG
 
 from kg.resources import ontology_path, shapes_path
 from kg.synth import synthesize
@@ -68,3 +70,50 @@ def test_synth_cli_is_deterministic_for_a_seed(tmp_path):
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
     assert len(files) == 4 * 2 + 2
     assert all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files)
+
+
+# --- validation in parts (kg.partitioned): the same report as validating everything at once ---
+
+CROSS_FILE_CASES = [c for c in CASES + WARNING_CASES
+                    if c.values[1].startswith(("Actor", "Person")) or c.values[1] in SPARQL_SHAPES] + CASES[:12:3]
+
+
+def _as_files(graph, facts_graph, reference_graph, folder):
+    """Split a graph back into files as they were loaded: reference data, the facts, and any other source."""
+    reference_subjects, facts_subjects = set(reference_graph.subjects()), set(facts_graph.subjects())
+    split = {"reference": Graph(), "facts": Graph(), "other": Graph()}
+    for triple in graph:
+        name = "reference" if triple[0] in reference_subjects else "facts" if triple[0] in facts_subjects else "other"
+        split[name].add(triple)
+    if not any(split["other"].subjects(RDF.type, KG.SourceDocument)):
+        split["facts"] += split.pop("other")
+    paths = []
+    for name, part in split.items():
+        paths.append(folder / f"{name}.ttl")
+        part.serialize(paths[-1], format="turtle")
+    return paths
+
+
+@pytest.mark.parametrize("update, shape, message", CROSS_FILE_CASES)
+def test_validation_in_parts_gives_the_whole_report_on_broken_facts(facts_graph, reference_graph, tmp_path,
+                                                                   update, shape, message):
+    files = _as_files(_broken(facts_graph, reference_graph, update), facts_graph, reference_graph, tmp_path)
+    whole, parts = validate(files, part_bytes=10**12), validate(files, part_bytes=1)
+    assert f"in {len(files)} parts" in parts.results_text and "parts" not in whole.results_text
+    assert parts.conforms == whole.conforms
+    assert _report(parts) == _report(whole)
+    assert any(p.shape == f"kgsh:{shape}" for p in parts.problems)
+
+
+@pytest.mark.parametrize("part_bytes", [pytest.param(1, id="a-file-a-part"), pytest.param(40_000, id="a-few-files-a-part")])
+def test_validation_in_parts_gives_the_whole_report_on_a_synthetic_corpus(tmp_path, part_bytes):
+    from kg.resources import facts_dir
+
+    synthesize(sources=12, seed=5, out=tmp_path, invalid_share=0.5, conflict_share=0.3)
+    files = [ontology_path(), facts_dir() / "reference.ttl", *sorted((tmp_path / "facts").glob("*.ttl")),
+             *sorted(facts_dir().glob("n*.ttl"))]
+    whole, parts = validate(files, part_bytes=10**12), validate(files, part_bytes=part_bytes)
+    assert "parts" in parts.results_text
+    assert parts.conforms is whole.conforms is False
+    assert _report(parts) == _report(whole)
+    assert len(parts.problems) == len(whole.problems) > 5

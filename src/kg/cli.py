@@ -186,6 +186,9 @@ def validate_command(paths, store_path, endpoint, gsp_endpoint, update_endpoint,
     """
     from kg.resources import facts_dir
 
+    if paths and (endpoint or store_path is not None):
+        raise click.UsageError("Give files to validate, or a store (--store/--endpoint) to validate what it holds, "
+                               "not both; to check new files against a store, use `kg add FILES --dry-run`.")
     if endpoint:
         with _open_target(None, endpoint, gsp_endpoint, update_endpoint, timeout) as remote:
             report = remote.validate(graphs or None)

@@ -21,6 +21,7 @@ from kg.cache import ValidationCache, file_sha256
 from kg.engines import OxigraphEngine, term_from_oxigraph
 from kg.errors import BadInputError, StoreError, ValidationFailed
 from kg.namespaces import BASE, PREFIXES
+from kg.partitioned import PART_BYTES
 from kg.rdffiles import FactsFile, read_facts_file, sniff_facts_file
 from kg.resources import default_load_paths
 from kg.validate import ValidationReport, validate
@@ -266,10 +267,13 @@ class FactStore:
             report = ValidationReport(True, Graph(), "validated before (cache)")
             return LoadReport(validation=report, graphs=counts,
                               files={cached[str(Path(p).resolve())]: display_path(p) for p in expanded}, cached=True)
+        # A large load is validated in parts (kg.partitioned), which reads each file when its part
+        # comes: here only each file's graph name and size are needed, without an rdflib graph.
+        large = check and sum(Path(p).stat().st_size for p in expanded) > PART_BYTES
         files = []
         for path in expanded:
             step(f"reading {path}")
-            files.append(read_facts_file(path) if check else sniff_facts_file(path))
+            files.append(read_facts_file(path) if check and not large else sniff_facts_file(path))
         seen: dict[URIRef, FactsFile] = {}
         for facts in files:
             if facts.graph_iri in seen:
@@ -393,6 +397,8 @@ def expand_paths(paths: Iterable[str | Path] | None) -> list[Path]:
         return default_load_paths()
     expanded: list[Path] = []
     for path in map(Path, paths):
+        if not path.exists():
+            raise BadInputError(f"{path}: no such file or folder.")
         if path.is_dir():
             expanded.extend(sorted(path.glob("*.ttl")))
         else:

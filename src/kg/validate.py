@@ -20,6 +20,7 @@ from rdflib import RDF, RDFS, BNode, Graph, Literal, Node, URIRef
 from rdflib.namespace import SH
 
 from kg.namespaces import PREFIXES
+from kg.partitioned import PART_BYTES, validate_in_parts
 from kg.rdffiles import FactsFile, read_facts_file, read_turtle
 from kg.resources import ontology_path, shapes_path
 
@@ -135,6 +136,7 @@ def validate(
     origin: dict[Node, str] | None = None,
     only: set[Node] | None = None,
     engine: str = "oxigraph",
+    part_bytes: int | None = None,
 ) -> ValidationReport:
     """Validate facts against the kg shapes, with the kg ontology mixed in.
 
@@ -149,6 +151,9 @@ def validate(
         engine: ``oxigraph`` (the default) has pySHACL check the core constraints and
             Oxigraph evaluate the SHACL-SPARQL ones, each once over the whole graph;
             ``pyshacl`` leaves everything to pySHACL. Both give the same report (tested).
+        part_bytes: With the ``oxigraph`` engine, files larger than this in total (by
+            default :data:`kg.partitioned.PART_BYTES`) are validated in parts of about this
+            size, so memory stays bounded; the report is the same (tested).
 
     Returns:
         The report; it unpacks to ``(conforms, results_graph, results_text)``.
@@ -162,21 +167,30 @@ def validate(
     True
     """
     items = [data] if isinstance(data, Graph) else list(data)
+    shapes = shapes if shapes is not None else _default_shapes()
+    ontology = ontology if ontology is not None else _default_ontology()
+    if engine == "oxigraph" and not origin and all(isinstance(i, (str, Path, FactsFile)) for i in items):
+        paths = [Path(i.path if isinstance(i, FactsFile) else i) for i in items]
+        limit = part_bytes if part_bytes is not None else PART_BYTES
+        if sum(p.stat().st_size for p in paths if p.is_file()) > limit and all(p.is_file() for p in paths):
+            conforms, results_graph, results_text, problems = validate_in_parts(
+                paths, shapes=shapes, core_shapes=_core_shapes(shapes), ontology=ontology, part_bytes=limit,
+                explain=lambda results, graph, where: _explain(results, graph, where, only))
+            return _report(conforms, results_graph, results_text, problems, only)
     combined = Graph()
     origin = dict(origin or {})
     for item in items:
         if isinstance(item, Graph):
             graph, name = item, None
         else:
-            facts = item if isinstance(item, FactsFile) else read_facts_file(item)
+            # A FactsFile from sniff_facts_file() has no graph yet: read it now.
+            facts = item if isinstance(item, FactsFile) and len(item.graph) else read_facts_file(getattr(item, "path", item))
             graph, name = facts.graph, str(facts.path)
         for triple in graph:
             combined.add(triple)
         if name is not None:
             for subject in set(graph.subjects()):
                 origin.setdefault(subject, name)
-    shapes = shapes if shapes is not None else _default_shapes()
-    ontology = ontology if ontology is not None else _default_ontology()
     if engine == "pyshacl":
         conforms, results_graph, results_text = pyshacl.validate(
             combined, shacl_graph=shapes, ont_graph=ontology, inference="none", allow_warnings=True, advanced=False)
@@ -184,9 +198,15 @@ def validate(
         conforms, results_graph, results_text = _validate_hybrid(combined, shapes, ontology)
     else:
         raise ValueError(f"unknown validation engine {engine!r}: use 'oxigraph' or 'pyshacl'")
-    problems = _explain(results_graph, combined, origin, only)
+    return _report(conforms, results_graph, results_text, _explain(results_graph, combined, origin, only), only)
+
+
+def _report(conforms: bool, results_graph: Graph, results_text: str, problems: list[Problem],
+            only: set[Node] | None) -> ValidationReport:
     if only is not None:
         conforms = not any(problem.severity == "Violation" for problem in problems)
+    order = {severity: i for i, severity in enumerate(SEVERITIES)}
+    problems.sort(key=lambda p: (order.get(p.severity, 9), p.file or "", p.focus, p.shape, p.message))
     return ValidationReport(bool(conforms), results_graph, results_text, problems)
 
 
@@ -311,6 +331,4 @@ def _explain(results: Graph, data: Graph, origin: dict[Node, str], only: set[Nod
                 file=origin.get(owner),
             )
         )
-    order = {severity: i for i, severity in enumerate(SEVERITIES)}
-    problems.sort(key=lambda p: (order.get(p.severity, 9), p.file or "", p.focus, p.shape, p.message))
     return problems

@@ -1,0 +1,205 @@
+"""Validating a large corpus in parts, so that memory stays bounded.
+
+pySHACL wants the data as one rdflib graph, which costs about 1.6 kB of memory per
+triple: a million triples would need well over 2 GB. Here the files are first loaded
+into an in-memory Oxigraph store, the *index* (compact; the SHACL-SPARQL constraints run
+there, once each, as in :func:`kg.validate.validate`). Then the files are read with
+rdflib a part at a time (about ``part_bytes`` of Turtle), and pySHACL checks the core
+constraints of each part together with what the other files say about every node the
+part mentions, fetched from the index (their triples, the nodes they point to, and the
+blank nodes hanging from them). A node is judged in a part that mentions it, on all the
+data a whole-graph run would use; results are kept for the nodes the part's own files
+mention and counted once. ``tests/test_validation_engines.py`` checks the report equals
+the one from validating everything at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pyoxigraph as ox
+import pyshacl
+from rdflib import RDF, BNode, Graph, Literal, Node, URIRef
+from rdflib.namespace import SH
+
+from kg.engines import term_from_oxigraph
+from kg.rdffiles import read_facts_file
+
+#: Turtle bytes per part: about 170 000 triples of facts, some 300 MB as an rdflib graph.
+PART_BYTES = 8_000_000
+_FILE_GRAPH = "urn:kg:validating:file:"
+_ONTOLOGY_GRAPH = ox.NamedNode("urn:kg:validating:ontology")
+#: Blank nodes hang at most this deep below an IRI (claim → evidence → selector → …).
+_BNODE_DEPTH = 4
+
+
+def parts_of(paths: Sequence[Path], part_bytes: int) -> list[list[int]]:
+    """Group file positions into consecutive parts of about ``part_bytes`` each.
+
+    >>> parts_of([Path(__file__)] * 3, 1)
+    [[0], [1], [2]]
+    """
+    parts: list[list[int]] = [[]]
+    size = 0
+    for position, path in enumerate(paths):
+        length = path.stat().st_size
+        if parts[-1] and size + length > part_bytes:
+            parts.append([])
+            size = 0
+        parts[-1].append(position)
+        size += length
+    return parts
+
+
+class Index:
+    """Every file in an in-memory Oxigraph store, one named graph per file."""
+
+    def __init__(self, paths: Sequence[Path], ontology: Graph):
+        self.paths = list(paths)
+        self.store = ox.Store()
+        for position, path in enumerate(self.paths):
+            try:
+                self.store.load(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri(),
+                                to_graph=self.file_graph(position))
+            except (SyntaxError, OSError, ValueError):
+                read_facts_file(path)  # explains the problem (BadInputError)
+                raise
+        triples = ontology.serialize(format="nt", encoding="utf-8")
+        self.store.load(triples, format=ox.RdfFormat.N_TRIPLES, to_graph=_ONTOLOGY_GRAPH)
+
+    @staticmethod
+    def file_graph(position: int) -> ox.NamedNode:
+        return ox.NamedNode(f"{_FILE_GRAPH}{position}")
+
+    def position_of(self, graph: ox.NamedNode) -> int | None:
+        value = graph.value
+        return int(value[len(_FILE_GRAPH):]) if value.startswith(_FILE_GRAPH) else None
+
+    def first_file(self, node: Node) -> str | None:
+        """The first file (in input order) in which ``node`` is described, as validate() reports it."""
+        if not isinstance(node, URIRef):
+            return None
+        positions = {self.position_of(q.graph_name) for q in self.store.quads_for_pattern(ox.NamedNode(str(node)), None, None)}
+        positions.discard(None)
+        return str(self.paths[min(positions)]) if positions else None
+
+    def neighbourhood(self, mentioned: set[URIRef], skip: set[ox.NamedNode], into: Graph) -> None:
+        """Add to ``into`` what files outside ``skip`` say about ``mentioned`` and the nodes they point to.
+
+        Two hops of IRIs (the nodes, then the types and descriptions of their values), with the
+        blank nodes below each.
+        """
+        seen = set(mentioned)
+        frontier = list(mentioned)
+        for _ in range(2):
+            following: list[URIRef] = []
+            for iri in frontier:
+                for found in self._describe(ox.NamedNode(str(iri)), skip, into):
+                    if found not in seen:
+                        seen.add(found)
+                        following.append(found)
+            frontier = following
+
+    def _describe(self, subject, skip: set[ox.NamedNode], into: Graph, depth: int = 0) -> list[URIRef]:
+        objects = []
+        for quad in self.store.quads_for_pattern(subject, None, None):
+            if quad.graph_name in skip:
+                continue
+            triple = (term_from_oxigraph(quad.subject), term_from_oxigraph(quad.predicate), term_from_oxigraph(quad.object))
+            into.add(triple)
+            if isinstance(quad.object, ox.BlankNode) and depth < _BNODE_DEPTH:
+                objects.extend(self._describe(quad.object, skip, into, depth + 1))
+            elif isinstance(quad.object, ox.NamedNode):
+                objects.append(triple[2])
+        return objects
+
+    def context(self, node: Node, into: Graph, depth: int = 0) -> None:
+        """Add the triples that lead from an IRI down to ``node`` and the IRI's label (for explaining results)."""
+        term = ox.NamedNode(str(node)) if isinstance(node, URIRef) else ox.BlankNode(str(node)) if isinstance(node, BNode) else None
+        if term is None:
+            return
+        for quad in self.store.quads_for_pattern(term, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), None):
+            into.add((node, term_from_oxigraph(quad.predicate), term_from_oxigraph(quad.object)))
+        if isinstance(term, ox.BlankNode) and depth <= _BNODE_DEPTH:
+            for quad in self.store.quads_for_pattern(None, None, term):
+                parent = term_from_oxigraph(quad.subject)
+                into.add((parent, term_from_oxigraph(quad.predicate), node))
+                self.context(parent, into, depth + 1)
+
+
+def _result_key(results: Graph, result: Node) -> tuple:
+    return tuple(results.value(result, p) for p in (SH.focusNode, SH.sourceShape, SH.sourceConstraintComponent,
+                                                    SH.resultPath, SH.value, SH.resultMessage, SH.resultSeverity))
+
+
+def validate_in_parts(paths: Sequence[Path], *, shapes: Graph, core_shapes: Graph, ontology: Graph,
+                      explain: Callable[[Graph, Graph, dict[Node, str]], list], part_bytes: int = PART_BYTES):
+    """Validate files in parts; return ``(conforms, results_graph, results_text, problems)``.
+
+    Args:
+        paths: The Turtle files, validated together.
+        shapes: All the shapes; ``core_shapes`` the same without their ``sh:sparql`` constraints.
+        ontology: Mixed into each part, as pySHACL's ``ont_graph``.
+        explain: Turns ``(results, data, origin)`` into problems, while a part's data is at hand.
+        part_bytes: Turtle bytes per part.
+    """
+    from kg.sparqlshapes import evaluate
+    from kg.validate import _owner
+
+    paths = [Path(p) for p in paths]
+    index = Index(paths, ontology)
+    report = BNode()
+    merged = Graph()
+    merged.add((report, RDF.type, SH.ValidationReport))
+    kept: set[tuple] = set()
+    problems = []
+    parts = parts_of(paths, part_bytes)
+    for part in parts:
+        data = Graph()
+        for position in part:
+            for triple in read_facts_file(paths[position]).graph:
+                data.add(triple)
+        own = {term for triple in data for term in (triple[0], triple[2])}
+        mentioned = {term for term in own if isinstance(term, URIRef)}
+        index.neighbourhood(mentioned, {Index.file_graph(p) for p in part}, data)
+        _, results, _ = pyshacl.validate(data, shacl_graph=core_shapes, ont_graph=ontology, inference="none",
+                                         allow_warnings=True, advanced=False, inplace=True)
+        part_results = Graph()
+        for result in results.subjects(RDF.type, SH.ValidationResult):
+            key = _result_key(results, result)
+            if key[0] not in own or key in kept:
+                continue
+            kept.add(key)
+            for triple in results.triples((result, None, None)):
+                part_results.add(triple)
+            for triple in _below(results, result):
+                part_results.add(triple)
+            merged.add((report, SH.result, result))
+        merged += part_results
+        owners = {_owner(focus, data)[0] for focus in part_results.objects(None, SH.focusNode)}
+        origin = {owner: found for owner in owners if (found := index.first_file(owner))}
+        problems.extend(explain(part_results, data, origin))
+        del data, results
+    sparql_results = evaluate(index.store, shapes)
+    context = Graph()
+    for result in sparql_results.subjects(RDF.type, SH.ValidationResult):
+        merged.add((report, SH.result, result))
+        index.context(sparql_results.value(result, SH.focusNode), context)
+    merged += sparql_results
+    owners = {_owner(focus, context)[0] for focus in sparql_results.objects(None, SH.focusNode)}
+    problems.extend(explain(sparql_results, context, {owner: found for owner in owners if (found := index.first_file(owner))}))
+    violations = any(merged.triples((None, SH.resultSeverity, SH.Violation)))
+    merged.add((report, SH.conforms, Literal(not violations)))
+    count = len(set(merged.subjects(RDF.type, SH.ValidationResult)))
+    text = (f"Validation Report\nConforms: {not violations}\nResults ({count}): core constraints checked by pySHACL "
+            f"in {len(parts)} parts, SHACL-SPARQL constraints evaluated by Oxigraph")
+    return not violations, merged, text, problems
+
+
+def _below(graph: Graph, node: Node, depth: int = 0):
+    """The triples of the blank nodes a result points to (e.g. a property path)."""
+    for _, _, value in graph.triples((node, None, None)):
+        if isinstance(value, BNode) and depth < _BNODE_DEPTH:
+            yield from graph.triples((value, None, None))
+            yield from _below(graph, value, depth + 1)
