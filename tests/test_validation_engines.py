@@ -15,6 +15,7 @@ from kg.resources import ontology_path, shapes_path
 from kg.synth import synthesize
 from kg.validate import validate
 
+from conftest import FIXTURES
 from test_shapes import CASES, WARNING_CASES, _broken
 
 SPARQL_SHAPES = {str(s).rsplit("#", 1)[1] for s in Graph().parse(shapes_path()).subjects(SH.sparql, None)}
@@ -117,3 +118,16 @@ def test_validation_in_parts_gives_the_whole_report_on_a_synthetic_corpus(tmp_pa
     assert parts.conforms is whole.conforms is False
     assert _report(parts) == _report(whole)
     assert len(parts.problems) == len(whole.problems) > 5
+
+
+def test_a_large_store_is_validated_in_parts_with_the_same_report(tmp_path):
+    from kg.resources import default_load_paths
+    from kg.store import FactStore
+
+    with FactStore(tmp_path / "store") as store:
+        store.load([*default_load_paths(), FIXTURES / "conflicting-source.ttl"])
+        whole, parts = store.validate(part_bytes=10**12), store.validate(part_bytes=1)
+    assert "in " in parts.results_text and "parts" in parts.results_text and "parts" not in whole.results_text
+    assert parts.conforms is whole.conforms is True
+    assert _report(parts) == _report(whole)
+    assert any(p.shape == "kgsh:ConflictingFigureShape" for p in parts.problems)

@@ -8,7 +8,9 @@ loading twice leaves the store as it was.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,8 @@ from kg.validate import ValidationReport, validate
 DEFAULT_STORE = Path(".kg/store")
 #: The graph recording which file each named graph was loaded from.
 MANIFEST_GRAPH = URIRef(BASE + "id/manifest")
+#: Roughly, for deciding when a store is large enough to validate in parts.
+_TURTLE_BYTES_PER_TRIPLE = 50
 
 EXPORT_FORMATS = {
     "turtle": ox.RdfFormat.TURTLE,
@@ -196,9 +200,25 @@ class FactStore:
         """Write already-validated files, each replacing its graph, in one transaction."""
         self._replace_graphs(files, {str(f.graph_iri): file_sha256(f.path) for f in files})
 
-    def validate(self) -> ValidationReport:
-        """Validate everything the store holds."""
-        return validate([self.graph(iri) for iri in self.graphs()])
+    def validate(self, *, part_bytes: int | None = None) -> ValidationReport:
+        """Validate everything the store holds.
+
+        A large store is written out graph by graph to a temporary folder and validated in
+        parts (:mod:`kg.partitioned`), so memory stays bounded; the report is the same.
+        """
+        graphs = self.graphs()
+        limit = part_bytes if part_bytes is not None else PART_BYTES
+        if sum(graphs.values()) * _TURTLE_BYTES_PER_TRIPLE <= limit:
+            return validate([self.graph(iri) for iri in graphs])
+        with tempfile.TemporaryDirectory(prefix="kg-validate-") as folder:
+            paths = []
+            for number, iri in enumerate(graphs):
+                paths.append(Path(folder) / f"{number:06d}.ttl")
+                self._store.dump(output=str(paths[-1]), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(iri))
+            report = validate(paths, part_bytes=limit)
+        # As for graphs validated whole: a problem names no file (the temporary ones are gone).
+        report.problems = [dataclasses.replace(problem, file=None) for problem in report.problems]
+        return report
 
     def export(self, format: str = "trig") -> bytes:
         """Serialise the store (named graphs kept in ``trig``, ``nquads`` and ``jsonld``).

@@ -1,0 +1,51 @@
+"""The benchmark's bookkeeping (not its timings): targets from a run's steps, stopped baselines as lower bounds."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _module(name: str):
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def recorded():
+    """The steps of the committed 10k run."""
+    return json.loads((ROOT / "benchmarks" / "results" / "10k.json").read_text())["results"]
+
+
+def test_targets_are_recomputed_from_the_recorded_steps(recorded, capsys):
+    bench = _module("bench")
+    targets = {t["name"]: t for t in bench.targets_of(recorded)}
+    assert len(targets) == 8
+    printed = capsys.readouterr().out
+    assert all(f"TARGET {name}: {'met' if t['met'] else 'MISSED'}" in printed for name, t in targets.items())
+    kg, naive = recorded["kg_load"]["seconds"], recorded["naive_pipeline"]["seconds"]
+    assert targets["first-load-vs-naive-pipeline"]["measured"] == pytest.approx(naive / kg)
+    assert not any(t["lower_bound"] for t in targets.values())
+
+
+def test_a_baseline_stopped_at_its_limit_gives_a_lower_bound(recorded, capsys):
+    bench, table = _module("bench"), _module("table")
+    results = copy.deepcopy(recorded)
+    results["pyshacl_validate"] = {"seconds": None, "stopped_after": 600.0, "rss_mb": None, "result": None}
+    slowest = max(results["queries_kg"]["result"], key=lambda n: results["queries_kg"]["result"][n]["seconds"])
+    results["queries_rdflib"]["result"][slowest] = {"seconds": None, "stopped_after": 300.0, "rows": None}
+    targets = {t["name"]: t for t in bench.targets_of(results)}
+    validation = targets["full-validation-vs-pyshacl"]
+    assert validation["lower_bound"] and validation["measured"] == pytest.approx(600.0 / results["kg_validate"]["seconds"])
+    assert "not compared" in validation["detail"]
+    assert "at least" in capsys.readouterr().out
+    assert table._t(results["pyshacl_validate"]) == "> 600 (stopped)"
+    assert table._t(results["kg_validate"]) == table._s(results["kg_validate"]["seconds"])
