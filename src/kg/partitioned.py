@@ -1,16 +1,16 @@
 """Validating a large corpus in parts, so that memory stays bounded.
 
 pySHACL wants the data as one rdflib graph, which costs about 1.6 kB of memory per
-triple: a million triples would need well over 2 GB. Here the files are first loaded
-into an in-memory Oxigraph store, the *index* (compact; the SHACL-SPARQL constraints run
-there, once each, as in :func:`kg.validate.validate`). Then the files are read with
-rdflib a part at a time (about ``part_bytes`` of Turtle), and pySHACL checks the core
-constraints of each part together with what the other files say about every node the
-part mentions, fetched from the index (their triples, the nodes they point to, and the
-blank nodes hanging from them). A node is judged in a part that mentions it, on all the
-data a whole-graph run would use; results are kept for the nodes the part's own files
-mention and counted once. ``tests/test_validation_engines.py`` checks the report equals
-the one from validating everything at once.
+triple: a million triples would need well over 2 GB. Here each file is read with rdflib
+once and put into an in-memory Oxigraph store, the *index*: compact, and where the
+SHACL-SPARQL constraints run, once each, as in :func:`kg.validate.validate`. Then the
+files are taken back out of the index a part at a time (about ``part_bytes`` of Turtle),
+and pySHACL checks the core constraints of each part together with what the other files
+say about every node the part mentions (their triples, the nodes they point to, and the
+blank nodes hanging from them). So a node is judged, in any part that mentions it, on the
+data a whole-graph run would use; results are kept for nodes the part's own files mention,
+each once. ``tests/test_validation_engines.py`` checks that the report equals the one from
+validating everything at once.
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pyshacl
-from rdflib import RDF, BNode, Graph, Literal, Node, URIRef
+from rdflib import RDF, RDFS, BNode, Graph, Literal, Node, URIRef
 from rdflib.namespace import SH
 
 from kg.engines import term_from_oxigraph
 from kg.rdffiles import read_facts_file
+from kg.sparqlshapes import BNODE_IRI, evaluate, load_with_bnode_names, unskolem
 
 #: Turtle bytes per part: about 170 000 triples of facts, some 300 MB as an rdflib graph.
 PART_BYTES = 8_000_000
@@ -53,36 +54,51 @@ def parts_of(paths: Sequence[Path], part_bytes: int) -> list[list[int]]:
 
 
 class Index:
-    """Every file in an in-memory Oxigraph store, one named graph per file."""
+    """Every file in an in-memory Oxigraph store, one named graph per file.
+
+    Files are read with rdflib (the same parse, and the same errors, as a whole-graph run)
+    and loaded with their blank nodes named (:func:`kg.sparqlshapes.load_with_bnode_names`),
+    so a blank node is the same node in every part and in the SHACL-SPARQL results.
+    """
 
     def __init__(self, paths: Sequence[Path], ontology: Graph):
         self.paths = list(paths)
         self.store = ox.Store()
         for position, path in enumerate(self.paths):
-            try:
-                self.store.load(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri(),
-                                to_graph=self.file_graph(position))
-            except (SyntaxError, OSError, ValueError):
-                read_facts_file(path)  # explains the problem (BadInputError)
-                raise
-        triples = ontology.serialize(format="nt", encoding="utf-8")
-        self.store.load(triples, format=ox.RdfFormat.N_TRIPLES, to_graph=_ONTOLOGY_GRAPH)
+            load_with_bnode_names(read_facts_file(path).graph, self.store, to_graph=self.file_graph(position))
+        load_with_bnode_names(ontology, self.store, to_graph=_ONTOLOGY_GRAPH)
 
     @staticmethod
     def file_graph(position: int) -> ox.NamedNode:
         return ox.NamedNode(f"{_FILE_GRAPH}{position}")
 
-    def position_of(self, graph: ox.NamedNode) -> int | None:
-        value = graph.value
-        return int(value[len(_FILE_GRAPH):]) if value.startswith(_FILE_GRAPH) else None
+    @staticmethod
+    def _term(node: Node):
+        if isinstance(node, BNode):
+            return ox.NamedNode(f"{BNODE_IRI}{node}")
+        return ox.NamedNode(str(node)) if isinstance(node, URIRef) else None
+
+    @staticmethod
+    def _triple(quad) -> tuple[Node, Node, Node]:
+        return (unskolem(term_from_oxigraph(quad.subject)), term_from_oxigraph(quad.predicate),
+                unskolem(term_from_oxigraph(quad.object)))
+
+    def graph_of(self, positions: Sequence[int]) -> Graph:
+        """The files at these positions, as one rdflib graph."""
+        graph = Graph()
+        for position in positions:
+            for quad in self.store.quads_for_pattern(None, None, None, self.file_graph(position)):
+                graph.add(self._triple(quad))
+        return graph
 
     def first_file(self, node: Node) -> str | None:
-        """The first file (in input order) in which ``node`` is described, as validate() reports it."""
-        if not isinstance(node, URIRef):
+        """The first file (in input order) that describes ``node``, as validate() reports it."""
+        term = self._term(node)
+        if term is None:
             return None
-        positions = {self.position_of(q.graph_name) for q in self.store.quads_for_pattern(ox.NamedNode(str(node)), None, None)}
-        positions.discard(None)
-        return str(self.paths[min(positions)]) if positions else None
+        positions = {q.graph_name.value for q in self.store.quads_for_pattern(term, None, None)}
+        found = [int(g[len(_FILE_GRAPH):]) for g in positions if g.startswith(_FILE_GRAPH)]
+        return str(self.paths[min(found)]) if found else None
 
     def neighbourhood(self, mentioned: set[URIRef], skip: set[ox.NamedNode], into: Graph) -> None:
         """Add to ``into`` what files outside ``skip`` say about ``mentioned`` and the nodes they point to.
@@ -101,31 +117,31 @@ class Index:
                         following.append(found)
             frontier = following
 
-    def _describe(self, subject, skip: set[ox.NamedNode], into: Graph, depth: int = 0) -> list[URIRef]:
+    def _describe(self, subject: ox.NamedNode, skip: set[ox.NamedNode], into: Graph, depth: int = 0) -> list[URIRef]:
         objects = []
         for quad in self.store.quads_for_pattern(subject, None, None):
             if quad.graph_name in skip:
                 continue
-            triple = (term_from_oxigraph(quad.subject), term_from_oxigraph(quad.predicate), term_from_oxigraph(quad.object))
+            triple = self._triple(quad)
             into.add(triple)
-            if isinstance(quad.object, ox.BlankNode) and depth < _BNODE_DEPTH:
+            if isinstance(triple[2], BNode) and depth < _BNODE_DEPTH:
                 objects.extend(self._describe(quad.object, skip, into, depth + 1))
-            elif isinstance(quad.object, ox.NamedNode):
+            elif isinstance(triple[2], URIRef):
                 objects.append(triple[2])
         return objects
 
     def context(self, node: Node, into: Graph, depth: int = 0) -> None:
-        """Add the triples that lead from an IRI down to ``node`` and the IRI's label (for explaining results)."""
-        term = ox.NamedNode(str(node)) if isinstance(node, URIRef) else ox.BlankNode(str(node)) if isinstance(node, BNode) else None
+        """Add the triples that lead from an IRI down to ``node``, and the IRI's label (to explain a result)."""
+        term = self._term(node)
         if term is None:
             return
-        for quad in self.store.quads_for_pattern(term, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), None):
-            into.add((node, term_from_oxigraph(quad.predicate), term_from_oxigraph(quad.object)))
-        if isinstance(term, ox.BlankNode) and depth <= _BNODE_DEPTH:
+        for quad in self.store.quads_for_pattern(term, ox.NamedNode(str(RDFS.label)), None):
+            into.add(self._triple(quad))
+        if isinstance(node, BNode) and depth <= _BNODE_DEPTH:
             for quad in self.store.quads_for_pattern(None, None, term):
-                parent = term_from_oxigraph(quad.subject)
-                into.add((parent, term_from_oxigraph(quad.predicate), node))
-                self.context(parent, into, depth + 1)
+                triple = self._triple(quad)
+                into.add(triple)
+                self.context(triple[0], into, depth + 1)
 
 
 def _result_key(results: Graph, result: Node) -> tuple:
@@ -152,8 +168,7 @@ def validate_in_parts(paths: Sequence[Path], *, shapes: Graph, core_shapes: Grap
     >>> report.conforms, report.results_text.endswith("in 2 parts, SHACL-SPARQL constraints evaluated by Oxigraph")
     (True, True)
     """
-    from kg.sparqlshapes import evaluate
-    from kg.validate import _owner
+    from kg.validate import _owner  # validate imports this module
 
     paths = [Path(p) for p in paths]
     index = Index(paths, ontology)
@@ -164,10 +179,7 @@ def validate_in_parts(paths: Sequence[Path], *, shapes: Graph, core_shapes: Grap
     problems = []
     parts = parts_of(paths, part_bytes)
     for part in parts:
-        data = Graph()
-        for position in part:
-            for triple in read_facts_file(paths[position]).graph:
-                data.add(triple)
+        data = index.graph_of(part)
         own = {term for triple in data for term in (triple[0], triple[2])}
         mentioned = {term for term in own if isinstance(term, URIRef)}
         index.neighbourhood(mentioned, {Index.file_graph(p) for p in part}, data)
@@ -189,7 +201,9 @@ def validate_in_parts(paths: Sequence[Path], *, shapes: Graph, core_shapes: Grap
         origin = {owner: found for owner in owners if (found := index.first_file(owner))}
         problems.extend(explain(part_results, data, origin))
         del data, results
-    sparql_results = evaluate(index.store, shapes)
+    sparql_results = Graph()
+    for triple in evaluate(index.store, shapes):
+        sparql_results.add((unskolem(triple[0]), triple[1], unskolem(triple[2])))
     context = Graph()
     for result in sparql_results.subjects(RDF.type, SH.ValidationResult):
         merged.add((report, SH.result, result))

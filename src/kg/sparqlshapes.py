@@ -23,6 +23,31 @@ from rdflib.namespace import SH
 from kg.engines import term_from_oxigraph
 
 _WHERE_OPEN = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+#: Oxigraph relabels the blank nodes it parses; loading them as these IRIs keeps rdflib's names.
+BNODE_IRI = "urn:kg:bnode:"
+_SUBJECT_BNODE = re.compile(r"^_:(\S+)", re.MULTILINE)
+_OBJECT_BNODE = re.compile(r" _:(\S+) \.$", re.MULTILINE)
+
+
+def load_with_bnode_names(graph: Graph, store: ox.Store, *, to_graph: ox.NamedNode | None = None) -> None:
+    """Load an rdflib graph into Oxigraph, each blank node as an IRI that keeps its rdflib name.
+
+    >>> g = Graph(); _ = g.add((BNode("b1"), RDF.type, URIRef("urn:x")))
+    >>> store = ox.Store(); load_with_bnode_names(g, store)
+    >>> [unskolem(term_from_oxigraph(q.subject)) for q in store]
+    [rdflib.term.BNode('b1')]
+    """
+    triples = graph.serialize(format="nt", encoding="utf-8").decode("utf-8")
+    triples = _SUBJECT_BNODE.sub(f"<{BNODE_IRI}\\1>", triples)
+    triples = _OBJECT_BNODE.sub(f" <{BNODE_IRI}\\1> .", triples)
+    store.load(triples, format=ox.RdfFormat.N_TRIPLES, to_graph=to_graph or ox.DefaultGraph())
+
+
+def unskolem(term: Node) -> Node:
+    """The rdflib blank node behind an IRI made by :func:`load_with_bnode_names`; other terms unchanged."""
+    if isinstance(term, URIRef) and term.startswith(BNODE_IRI):
+        return BNode(term[len(BNODE_IRI):])
+    return term
 _RDFS_SUBCLASS = "<http://www.w3.org/2000/01/rdf-schema#subClassOf>"
 
 

@@ -8,7 +8,6 @@ the file, the focus node and its label, the rule's message and the offending val
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -226,34 +225,20 @@ def _core_shapes(shapes: Graph) -> Graph:
     return _CORE_SHAPES[key]
 
 
-_SUBJECT_BNODE = re.compile(r"^_:(\S+)", re.MULTILINE)
-_OBJECT_BNODE = re.compile(r" _:(\S+) \.$", re.MULTILINE)
-
-
-def _unskolem(term: Node) -> Node:
-    if isinstance(term, URIRef) and term.startswith("urn:kg:bnode:"):
-        return BNode(term[len("urn:kg:bnode:"):])
-    return term
-
-
 def _validate_hybrid(data: Graph, shapes: Graph, ontology: Graph) -> tuple[bool, Graph, str]:
     """pySHACL for core constraints, Oxigraph for SPARQL constraints, one report."""
     import pyoxigraph as ox
 
-    from kg.sparqlshapes import evaluate
+    from kg.sparqlshapes import evaluate, load_with_bnode_names, unskolem
 
     _, results_graph, results_text = pyshacl.validate(
         data, shacl_graph=_core_shapes(shapes), ont_graph=ontology, inference="none", allow_warnings=True,
         advanced=False, inplace=True)  # ``data`` is validate()'s own merged copy: mixing the ontology into it is fine
-    # Oxigraph relabels blank nodes it parses: name them with IRIs so results point at rdflib's nodes.
-    triples = data.serialize(format="nt", encoding="utf-8").decode("utf-8")
-    triples = _SUBJECT_BNODE.sub(r"<urn:kg:bnode:\1>", triples)
-    triples = _OBJECT_BNODE.sub(r" <urn:kg:bnode:\1> .", triples)
     store = ox.Store()
-    store.load(triples, format=ox.RdfFormat.N_TRIPLES)
+    load_with_bnode_names(data, store)  # so that results point at rdflib's blank nodes
     sparql_results = Graph()
     for s_, p_, o_ in evaluate(store, shapes):
-        sparql_results.add((_unskolem(s_), p_, _unskolem(o_)))
+        sparql_results.add((unskolem(s_), p_, unskolem(o_)))
     report = results_graph.value(predicate=RDF.type, object=SH.ValidationReport, any=True)
     for result in sparql_results.subjects(RDF.type, SH.ValidationResult):
         if report is not None:
