@@ -131,3 +131,27 @@ def test_a_large_store_is_validated_in_parts_with_the_same_report(tmp_path):
     assert parts.conforms is whole.conforms is True
     assert _report(parts) == _report(whole)
     assert any(p.shape == "kgsh:ConflictingFigureShape" for p in parts.problems)
+
+
+def test_a_large_load_is_validated_in_parts_and_a_violation_leaves_the_store_as_it_was(tmp_path, monkeypatch):
+    import importlib
+
+    import kg.store
+    from kg.errors import ValidationFailed
+    from kg.resources import default_load_paths
+    from kg.store import FactStore
+
+    monkeypatch.setattr(kg.store, "PART_BYTES", 1)  # every load counts as large
+    monkeypatch.setattr(importlib.import_module("kg.validate"), "PART_BYTES", 1)  # the package exports a function of that name
+    broken = tmp_path / "broken.ttl"
+    text = (FIXTURES / "conflicting-source.ttl").read_text()
+    broken.write_text(text.replace("kg:claimant ", "kg:claimantNote ", 1))  # a claim without its claimant
+    with FactStore(tmp_path / "store") as store:
+        with pytest.raises(ValidationFailed) as failed:
+            store.load([*default_load_paths(), broken])
+        assert "parts" in failed.value.report.results_text
+        assert any(p.shape == "kgsh:ClaimClaimantShape" for p in failed.value.report.problems)
+        assert store.graphs() == {}
+        report = store.load()
+        assert report.validation.conforms and "parts" in report.validation.results_text
+        assert len(store.graphs()) == len(default_load_paths())
