@@ -86,10 +86,11 @@ def neighbourhood(store, facts: FactsFile) -> Graph:
     keys = [k for k in keys if all(isinstance(t, URIRef) for t in k)]
     for start in range(0, len(keys), 200):
         rows = " ".join(f"({m.n3()} {pe.n3()} {pl.n3()})" for m, pe, pl in keys[start : start + 200])
+        # The period first: the selective lookup (Oxigraph's planner keeps written order on ties).
         graph += store.construct(f"""
             CONSTRUCT {{ ?other ?p ?o . ?o <{RDFS.label}> ?label }} WHERE {{
               VALUES (?measure ?period ?place) {{ {rows} }}
-              GRAPH ?g {{ ?other <{KG.measure}> ?measure ; <{KG.period}> ?period ; <{KG.place}> ?place ; ?p ?o . }}
+              GRAPH ?g {{ ?other <{KG.period}> ?period ; <{KG.place}> ?place ; <{KG.measure}> ?measure ; ?p ?o . }}
               FILTER (?g != {exclude})
               OPTIONAL {{ FILTER (isIRI(?o)) GRAPH ?labels {{ ?o <{RDFS.label}> ?label }} }}
             }}""")
