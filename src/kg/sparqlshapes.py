@@ -48,6 +48,8 @@ def unskolem(term: Node) -> Node:
     if isinstance(term, URIRef) and term.startswith(BNODE_IRI):
         return BNode(term[len(BNODE_IRI):])
     return term
+
+
 _RDFS_SUBCLASS = "<http://www.w3.org/2000/01/rdf-schema#subClassOf>"
 
 
