@@ -30,9 +30,10 @@ demo: venv
 test: venv
 	$(BIN)/python -m pytest
 
-# Benchmarks, outside the test run: make bench SCALE=10k|100k|1m
+# Benchmarks, outside the test run: make bench SCALE=10k|100k|1m [LIMIT=seconds per step]
+LIMIT ?=
 bench: venv
-	$(BIN)/python benchmarks/bench.py --scale $(SCALE)
+	$(BIN)/python benchmarks/bench.py --scale $(SCALE) $(if $(LIMIT),--limit $(LIMIT))
 
 clean:
 	rm -rf $(VENV) .kg .pytest_cache
