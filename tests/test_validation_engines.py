@@ -155,3 +155,23 @@ def test_a_large_load_is_validated_in_parts_and_a_violation_leaves_the_store_as_
         report = store.load()
         assert report.validation.conforms and "parts" in report.validation.results_text
         assert len(store.graphs()) == len(default_load_paths())
+
+
+def test_loading_into_a_large_store_validates_the_new_file_with_the_stored_graphs_in_parts(tmp_path, monkeypatch):
+    import importlib
+
+    import kg.store
+    from kg.resources import default_load_paths
+    from kg.store import FactStore
+
+    reports = {}
+    for mode, limit in (("whole", 10**12), ("parts", 1)):
+        monkeypatch.setattr(kg.store, "PART_BYTES", limit)
+        monkeypatch.setattr(importlib.import_module("kg.validate"), "PART_BYTES", limit)
+        with FactStore(tmp_path / mode) as store:
+            store.load(default_load_paths())
+            reports[mode] = store.load([FIXTURES / "conflicting-source.ttl"]).validation
+    assert "parts" in reports["parts"].results_text and "parts" not in reports["whole"].results_text
+    assert _report(reports["parts"]) == _report(reports["whole"])
+    conflicts = [p for p in reports["parts"].problems if p.shape == "kgsh:ConflictingFigureShape"]
+    assert conflicts and {p.file for p in conflicts} <= {None, str(FIXTURES / "conflicting-source.ttl")}

@@ -206,18 +206,24 @@ class FactStore:
         A large store is written out graph by graph to a temporary folder and validated in
         parts (:mod:`kg.partitioned`), so memory stays bounded; the report is the same.
         """
-        graphs = self.graphs()
+        return self._validate_with([], list(self.graphs()), part_bytes=part_bytes)
+
+    def _validate_with(self, files: list[FactsFile], iris: list[str], *, part_bytes: int | None = None) -> ValidationReport:
+        """Validate files together with some of the store's graphs, in parts when that is large."""
         limit = part_bytes if part_bytes is not None else PART_BYTES
-        if sum(graphs.values()) * _TURTLE_BYTES_PER_TRIPLE <= limit:
-            return validate([self.graph(iri) for iri in graphs])
+        counts = self.graphs() if iris else {}
+        size = sum(f.path.stat().st_size for f in files) + sum(counts[i] for i in iris) * _TURTLE_BYTES_PER_TRIPLE
+        if size <= limit:
+            return validate([*files, *(self.graph(iri) for iri in iris)])
         with tempfile.TemporaryDirectory(prefix="kg-validate-") as folder:
-            paths = []
-            for number, iri in enumerate(graphs):
-                paths.append(Path(folder) / f"{number:06d}.ttl")
-                self._store.dump(output=str(paths[-1]), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(iri))
-            report = validate(paths, part_bytes=limit)
-        # As for graphs validated whole: a problem names no file (the temporary ones are gone).
-        report.problems = [dataclasses.replace(problem, file=None) for problem in report.problems]
+            dumped = []
+            for number, iri in enumerate(iris):
+                dumped.append(Path(folder) / f"{number:06d}.ttl")
+                self._store.dump(output=str(dumped[-1]), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(iri))
+            report = validate([*(f.path for f in files), *dumped], part_bytes=limit)
+        # As for graphs validated whole: a problem in a stored graph names no file (the temporary ones are gone).
+        temporary = {str(path) for path in dumped}
+        report.problems = [dataclasses.replace(p, file=None) if p.file in temporary else p for p in report.problems]
         return report
 
     def export(self, format: str = "trig") -> bytes:
@@ -304,8 +310,7 @@ class FactStore:
             seen[facts.graph_iri] = facts
         if check:
             step("validating")
-            kept = [self.graph(iri) for iri in self.graphs() if URIRef(iri) not in seen]
-            report = validate([*files, *kept])
+            report = self._validate_with(files, [iri for iri in self.graphs() if URIRef(iri) not in seen])
             if not report.conforms:
                 raise ValidationFailed(report)
         else:
