@@ -206,13 +206,14 @@ class FactStore:
         A large store is written out graph by graph to a temporary folder and validated in
         parts (:mod:`kg.partitioned`), so memory stays bounded; the report is the same.
         """
-        return self._validate_with([], list(self.graphs()), part_bytes=part_bytes)
+        return self._validate_with([], self.graphs(), part_bytes=part_bytes)
 
-    def _validate_with(self, files: list[FactsFile], iris: list[str], *, part_bytes: int | None = None) -> ValidationReport:
-        """Validate files together with some of the store's graphs, in parts when that is large."""
+    def _validate_with(self, files: list[FactsFile], graphs: dict[str, int], *,
+                       part_bytes: int | None = None) -> ValidationReport:
+        """Validate files together with some of the store's graphs (IRI → triples), in parts when that is large."""
         limit = part_bytes if part_bytes is not None else PART_BYTES
-        counts = self.graphs() if iris else {}
-        size = sum(f.path.stat().st_size for f in files) + sum(counts[i] for i in iris) * _TURTLE_BYTES_PER_TRIPLE
+        iris = list(graphs)
+        size = sum(f.path.stat().st_size for f in files) + sum(graphs.values()) * _TURTLE_BYTES_PER_TRIPLE
         if size <= limit:
             return validate([*files, *(self.graph(iri) for iri in iris)])
         with tempfile.TemporaryDirectory(prefix="kg-validate-") as folder:
@@ -310,7 +311,7 @@ class FactStore:
             seen[facts.graph_iri] = facts
         if check:
             step("validating")
-            report = self._validate_with(files, [iri for iri in self.graphs() if URIRef(iri) not in seen])
+            report = self._validate_with(files, {iri: n for iri, n in self.graphs().items() if URIRef(iri) not in seen})
             if not report.conforms:
                 raise ValidationFailed(report)
         else:
