@@ -83,14 +83,24 @@ def _open_target(store_path: Path | None, endpoint: str | None, gsp_endpoint: st
         return RemoteStore(Endpoint.at(endpoint, gsp_url=gsp_endpoint, update_url=update_endpoint, timeout=timeout))
     if must_exist:
         return _open_existing(store_path)
-    return FactStore(store_path or default_store_path())
+    return _opened(FactStore(store_path or default_store_path()))
+
+
+def _opened(store: FactStore) -> FactStore:
+    """The store, after saying whether opening it rolled back an interrupted load."""
+    if store.recovered:
+        shown = ", ".join(store.recovered[:3]) + (f" and {len(store.recovered) - 3} more" if len(store.recovered) > 3 else "")
+        click.echo(f"Note: the store at {store.path} held an interrupted load ({len(store.recovered)} new graph"
+                   f"{'s' if len(store.recovered) != 1 else ''} written before it stopped: {shown}). They were "
+                   "removed, so the store is as it was before that load; run the load again.", err=True)
+    return store
 
 
 def _open_existing(store_path: Path | None) -> FactStore:
     path = store_path or default_store_path()
     if not path.exists():
         raise KgError(f"There is no store at {path}. Build it first with `kg load` (or point --store at one).")
-    store = FactStore(path)
+    store = _opened(FactStore(path))
     if not store.graphs():
         store.close()
         raise KgError(f"The store at {path} is empty. Load the facts first with `kg load`.")

@@ -1,9 +1,14 @@
 """The embedded fact store: Oxigraph on disk, one named graph per source file.
 
 Loading validates first and writes atomically: every file given to one
-:meth:`FactStore.load` lands in one SPARQL Update transaction (each file's graph
-dropped and re-inserted), or nothing changes. Reloading a file replaces its graph, so
-loading twice leaves the store as it was.
+:meth:`FactStore.load` lands, or nothing changes. Graphs that replace stored ones are
+written in one SPARQL Update transaction. New graphs are written file by file with
+Oxigraph's parser (one transaction for the whole corpus would hold it all in memory),
+under a journal: before the first file, the graphs about to be created are recorded in
+the manifest graph, and the record is cleared after the last. A load stopped in between
+(Ctrl-C, an error) drops what it wrote; one killed outright leaves the record, and the
+next open of the store drops those graphs (they were new, so the store is as it was
+before that load) and says so in :attr:`FactStore.recovered`.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from kg.validate import ValidationReport, validate
 DEFAULT_STORE = Path(".kg/store")
 #: The graph recording which file each named graph was loaded from.
 MANIFEST_GRAPH = URIRef(BASE + "id/manifest")
+#: Journal entries (in the manifest graph): graphs a file-by-file load is creating.
+PENDING_GRAPH = URIRef(BASE + "id/manifest#pendingGraph")
 #: Roughly, for deciding when a store is large enough to validate in parts.
 _TURTLE_BYTES_PER_TRIPLE = 50
 
@@ -105,6 +112,8 @@ class FactStore:
                 ) from None
             raise StoreError(f"Cannot open the store at {self.path}: {error}") from None
         self.engine = OxigraphEngine(self._store)
+        #: Graphs of an interrupted load found in the journal at open, and removed.
+        self.recovered: list[str] = self._recover()
 
     @classmethod
     def in_memory(cls) -> FactStore:
@@ -347,31 +356,51 @@ class FactStore:
         return hashes
 
     def _fast_load(self, files: list[tuple[Path, URIRef, str]]) -> dict[str, int]:
-        """Load files into new, empty graphs with Oxigraph's own parser.
+        """Load files into new, empty graphs with Oxigraph's own parser, under the journal.
 
-        Each file is one transaction; if one fails, the graphs already written are dropped
-        again, so the store is left as it was (the graphs were new and empty).
+        Each file is one transaction. The graphs are recorded as pending first; if the load
+        stops (an error, Ctrl-C), the graphs written are dropped again, and if the process is
+        killed, the next open drops them (:meth:`_recover`): the graphs were new and empty,
+        so either way the store is left as it was.
         """
-        written: list[URIRef] = []
+        manifest = ox.NamedNode(str(MANIFEST_GRAPH))
+        pending = ox.NamedNode(str(PENDING_GRAPH))
+        journal = [ox.Quad(manifest, pending, ox.NamedNode(str(graph)), manifest) for _, graph, _ in files]
+        self._store.extend(journal)  # one transaction: the record exists before any graph does
         counts: dict[str, int] = {}
         try:
             for path, graph, digest in files:
                 target = ox.NamedNode(str(graph))
                 self._store.load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=target,
                                  base_iri=Path(path).resolve().as_uri())
-                written.append(graph)
                 self._store.extend([
-                    ox.Quad(target, ox.NamedNode(str(PROV.wasDerivedFrom)), ox.Literal(display_path(path)),
-                            ox.NamedNode(str(MANIFEST_GRAPH))),
-                    ox.Quad(target, ox.NamedNode(str(DCTERMS.identifier)), ox.Literal(f"sha256:{digest}"),
-                            ox.NamedNode(str(MANIFEST_GRAPH))),
+                    ox.Quad(target, ox.NamedNode(str(PROV.wasDerivedFrom)), ox.Literal(display_path(path)), manifest),
+                    ox.Quad(target, ox.NamedNode(str(DCTERMS.identifier)), ox.Literal(f"sha256:{digest}"), manifest),
                 ])
                 counts[str(graph)] = sum(1 for _ in self._store.quads_for_pattern(None, None, None, target))
-        except (OSError, SyntaxError) as error:
-            for graph in written:
-                self.remove(str(graph))
-            raise StoreError(f"Writing to the store failed, nothing was changed: {error}") from None
+            self._store.update(f"DELETE WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ <{MANIFEST_GRAPH}> <{PENDING_GRAPH}> ?g }} }}")
+        except BaseException as error:
+            self._recover()
+            if isinstance(error, (OSError, SyntaxError)):
+                raise StoreError(f"Writing to the store failed, nothing was changed: {error}") from None
+            raise
         return counts
+
+    def _recover(self) -> list[str]:
+        """Drop the graphs of a file-by-file load that did not finish (see the module's docstring).
+
+        Returns:
+            The graphs that were dropped (empty when the journal is clear).
+        """
+        manifest = ox.NamedNode(str(MANIFEST_GRAPH))
+        graphs = sorted(q.object.value for q in self._store.quads_for_pattern(
+            manifest, ox.NamedNode(str(PENDING_GRAPH)), None, manifest))
+        if graphs:
+            drops = " ".join(f"DROP SILENT GRAPH <{g}> ; DELETE WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ <{g}> ?p ?o }} }} ;"
+                             for g in graphs)
+            self._store.update(
+                f"{drops} DELETE WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ <{MANIFEST_GRAPH}> <{PENDING_GRAPH}> ?g }} }}")
+        return graphs
 
     def _replace_graphs(self, files: list[FactsFile], hashes: dict[str, str] | None = None) -> None:
         manifest = f"<{MANIFEST_GRAPH}>"
