@@ -8,7 +8,7 @@ STORE ?= .kg/store
 
 SCALE ?= 10k
 
-.PHONY: demo test bench venv clean
+.PHONY: demo test test-exhaustive bench venv clean
 
 $(BIN)/kg: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ demo: venv
 
 test: venv
 	$(BIN)/python -m pytest
+
+# Every case of the combined engine-agreement test on its own (slow; outside CI).
+test-exhaustive: venv
+	$(BIN)/python -m pytest -m exhaustive
 
 # Benchmarks, outside the test run: make bench SCALE=10k|100k|1m [LIMIT=seconds per step]
 LIMIT ?=

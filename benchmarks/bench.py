@@ -26,6 +26,8 @@ import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
+from kg.atomicfile import write_text
+
 ROOT = Path(__file__).resolve().parents[1]
 SCALES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 TRIPLES_PER_SOURCE = 257
@@ -337,7 +339,7 @@ def measure(key: str, corpus: Path, work: Path, *, limit: float | None = None) -
         data = {**json.loads(output.stdout.strip().splitlines()[-1]), **stamp}
         print(f"  {key:<28} {data['seconds']:9.2f} s  {data['rss_mb']:8.0f} MB", flush=True)
     (work / "results").mkdir(exist_ok=True)
-    (work / "results" / f"{key}.json").write_text(json.dumps(data, indent=1))
+    write_text(work / "results" / f"{key}.json", json.dumps(data, indent=1))
     return data
 
 
@@ -427,7 +429,7 @@ def prepare(scale: str, work: Path | None) -> tuple[Path, Path, int]:
         synthesize(sources=15, seed=9, out=work / "new", conflict_share=0.3)  # ~100 claims for kg add
         (work / "new" / "facts" / "synth-reference.ttl").unlink()
         graphs = {str(p): _graph_of(p) for p in _corpus_files(corpus)}
-        (work / "graphs.json").write_text(json.dumps(graphs))
+        write_text(work / "graphs.json", json.dumps(graphs))
     return work, corpus, sources
 
 
@@ -462,7 +464,7 @@ def run(scale: str, *, work: Path | None = None, steps: list[str] | None = None,
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{scale}.json"
-    path.write_text(json.dumps(record, indent=1, default=str))
+    write_text(path, json.dumps(record, indent=1, default=str))
     print(f"\nwrote {path}")
     if not keep:
         shutil.rmtree(work, ignore_errors=True)

@@ -10,6 +10,8 @@ import argparse
 import json
 from pathlib import Path
 
+from kg.atomicfile import write_text
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
@@ -79,7 +81,7 @@ def main() -> None:
     text = readme.read_text(encoding="utf-8")
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
-    readme.write_text(f"{head}{START}\n{table}{END}{tail}", encoding="utf-8")
+    write_text(readme, f"{head}{START}\n{table}{END}{tail}")
 
 
 if __name__ == "__main__":

@@ -90,3 +90,40 @@ def test_interrupted_load_is_reported_at_next_open(corpus, tmp_path):
     assert "interrupted load (1 new graph written before it stopped" in result.stderr
     assert "synth-5-000000" in result.stderr
     assert content(store_path) == before
+
+
+@pytest.mark.parametrize("fraction", [0.4, 0.7, 0.9])
+def test_killed_export_leaves_the_old_file_or_the_new_and_nothing_else(corpus, tmp_path, fraction):
+    work, _, _, _ = corpus
+    out = tmp_path / "out" / "kg.nq"
+    out.parent.mkdir()
+    out.write_bytes(b"the previous export\n")
+    started = time.monotonic()
+    subprocess.run([*KG, "export", "--store", str(work / "after"), "--format", "nquads", "-o", str(out)],
+                   check=True, capture_output=True)
+    duration = time.monotonic() - started
+    complete = out.read_bytes()
+    out.write_bytes(b"the previous export\n")
+    process = subprocess.Popen([*KG, "export", "--store", str(work / "after"), "--format", "nquads", "-o", str(out)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(duration * fraction)
+    process.kill()
+    process.communicate(timeout=60)
+    assert out.read_bytes() in (b"the previous export\n", complete)
+    assert [p.name for p in out.parent.iterdir()] == ["kg.nq"]  # no temporary file left behind
+
+
+def test_an_error_while_writing_keeps_the_old_file(tmp_path):
+    from kg.atomicfile import atomic_output
+
+    target = tmp_path / "report.html"
+    target.write_text("old")
+    target.chmod(0o640)
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_output(target) as handle:
+            handle.write(b"half of the new")
+            raise KeyboardInterrupt
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["report.html"]
+    with atomic_output(target) as handle:
+        handle.write(b"new")
+    assert target.read_text() == "new" and (target.stat().st_mode & 0o777) == 0o640

@@ -19,7 +19,7 @@ from kg.resources import default_load_paths
 from kg.store import FactStore
 from kg.validate import validate
 
-from conftest import FIXTURES
+from conftest import FIRST_SOURCE_FACTS, FIXTURES
 
 FICTIONAL = FIXTURES / "fictional-monitor-2024.ttl"
 FICTIONAL_TEXT = FICTIONAL.read_text(encoding="utf-8")
@@ -111,7 +111,8 @@ def test_a_reference_to_nothing_is_a_violation_and_nothing_is_added(tmp_path):
         before = store.export("nquads")
         with pytest.raises(ValidationFailed) as failure:
             add_files(store, [path])
-        assert [p.shape for p in failure.value.report.problems if p.severity == "Violation"] == ["kgsh:QuantityMeasureShape"]
+        (problem,) = [p for p in failure.value.report.problems if p.severity == "Violation"]
+        assert problem.shape == "kgsh:DanglingLinkShape" and "measure/nowhere, which is not described" in problem.message
         assert store.export("nquads") == before
 
 
@@ -135,9 +136,79 @@ def test_add_cli_dry_run_and_add(tmp_path):
     added = CliRunner().invoke(main, ["add", str(FICTIONAL), "--store", str(store_path)])
     assert added.exit_code == 0 and "added" in added.output and "1 warning" in added.output
     again = CliRunner().invoke(main, ["add", str(FICTIONAL), "--store", str(store_path)])
-    assert again.exit_code == 0  # re-adding a source replaces its own graph: no collision with itself
+    assert again.exit_code == 2 and "--replace" in again.output and "unchanged" in again.output
+    corrected = variant(tmp_path, "kg:value 160 ;", "kg:value 161 ;")
+    refused = CliRunner().invoke(main, ["add", str(corrected), "--store", str(store_path)])
+    assert refused.exit_code == 2 and "already in the store" in refused.output and "unchanged" not in refused.output
+    replaced = CliRunner().invoke(main, ["add", "--replace", str(corrected), "--store", str(store_path)])
+    assert replaced.exit_code == 0, replaced.output
     with FactStore(store_path) as store:
-        assert store.graphs()[FICTIONAL_GRAPH] == len(read_facts_file(FICTIONAL).graph)
+        assert store.graphs()[FICTIONAL_GRAPH] == len(read_facts_file(corrected).graph)
+        (value,) = store.select("SELECT ?v WHERE { <https://w3id.org/conflict-kg/id/claim/fictional-monitor-2024/"
+                                "attacks-2024-h1> <https://w3id.org/conflict-kg/ontology#value> ?v }").rows[0]
+        assert int(value) == 161
+
+
+SOURCE_HEADER = """@prefix kg: <https://w3id.org/conflict-kg/ontology#> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+"""
+
+NOT_OWNED = [
+    pytest.param(SOURCE_HEADER + "<https://w3id.org/conflict-kg/id/reference> a kg:SourceDocument .\n",
+                 "is not a source's", id="declares-the-reference-datasets-iri-a-source"),
+    pytest.param(SOURCE_HEADER + "<https://w3id.org/conflict-kg/ontology> a kg:SourceDocument .\n",
+                 "is not a source's", id="declares-the-ontologys-iri-a-source"),
+    pytest.param(SOURCE_HEADER + "<https://w3id.org/conflict-kg/ontology> a owl:Ontology ; rdfs:label \"x\" .\n",
+                 "not a source's facts file", id="is-an-ontology"),
+    pytest.param(SOURCE_HEADER + "<https://w3id.org/conflict-kg/id/reference> a <http://rdfs.org/ns/void#Dataset> .\n",
+                 "not a source's facts file", id="is-reference-data"),
+    pytest.param(SOURCE_HEADER + "<https://w3id.org/conflict-kg/id/source/newsweek-isis-attacks-2024> a kg:SourceDocument ;"
+                 " rdfs:label \"x\" .\n", "kg add --replace", id="declares-another-sources-iri"),
+]
+
+
+@pytest.mark.parametrize("content, message", NOT_OWNED)
+def test_add_never_replaces_what_it_does_not_own(tmp_path, disk_store, content, message):
+    """The reference data and ontology are never replaced by `kg add`; another source only with --replace."""
+    before = _export(disk_store)
+    path = tmp_path / "hostile.ttl"
+    path.write_text(content, encoding="utf-8")
+    result = CliRunner().invoke(main, ["add", str(path), "--store", str(disk_store)])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "conforms" not in result.output
+    assert _export(disk_store) == before
+
+
+def test_a_link_to_something_described_nowhere_is_a_violation_naming_it(tmp_path, store):
+    path = variant(tmp_path, "kg:value 160 ;", "kg:value 160 ;\n    kg:restates "
+                   "<https://w3id.org/conflict-kg/id/claim/nowhere-2024/attacks> ;")
+    report = check_files(store, [path]).validation
+    (problem,) = [p for p in report.problems if p.shape == "kgsh:DanglingLinkShape"]
+    assert problem.severity == "Violation"
+    assert "claim/nowhere-2024/attacks, which is not described anywhere" in problem.message
+
+
+def test_replacing_a_source_rechecks_the_claims_of_other_sources_that_point_into_it(tmp_path):
+    """A corrected source that drops a claim another source restates is refused: the link would dangle."""
+    relaying = variant(tmp_path, "kg:value 160 ;", "kg:value 160 ;\n    kg:restates "
+                       "<https://w3id.org/conflict-kg/id/claim/newsweek-isis-attacks-2024/attacks-2024-h1> ;")
+    newsweek = FIRST_SOURCE_FACTS
+    renamed = tmp_path / newsweek.name
+    renamed.write_text(newsweek.read_text(encoding="utf-8").replace("claim:attacks-2024-h1\n", "claim:attacks-first-half\n")
+                       .replace("claim:attacks-2024-h1 ", "claim:attacks-first-half "), encoding="utf-8")
+    with FactStore(tmp_path / "s") as store:
+        store.load()
+        add_files(store, [relaying])
+        before = store.export("nquads")
+        with pytest.raises(ValidationFailed) as failure:
+            add_files(store, [renamed], replace=True)
+        (problem,) = [p for p in failure.value.report.problems if p.severity == "Violation"]
+        assert problem.shape == "kgsh:DanglingLinkShape"
+        assert problem.file == "the stored source <https://w3id.org/conflict-kg/id/source/fictional-monitor-2024>"
+        assert store.export("nquads") == before
+        # The same correction that keeps the claim is accepted.
+        add_files(store, [newsweek], replace=True)
 
 
 ONTOLOGY_REDEFINITION = """@prefix kg: <https://w3id.org/conflict-kg/ontology#> .

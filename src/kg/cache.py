@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
+from kg.atomicfile import write_text
 from kg.resources import ontology_path, shapes_path
 
 #: How many entries a cache keeps (the most recent).
@@ -58,11 +58,9 @@ class ValidationCache:
         return None
 
     def remember(self, files: dict[str, str], graphs: dict[str, str], others: dict[str, str]) -> None:
-        """Record a load that validated (write to a temporary file, then rename)."""
+        """Record a load that validated (written atomically)."""
         context = {g: h for g, h in others.items() if g not in graphs.values()}
         entry = {"files": files, "rules": _rules(), "graphs": graphs, "context": context}
         entries = [e for e in self._entries() if e.get("files") != files][: MAX_ENTRIES - 1]
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_name(self.path.name + f".{os.getpid()}.partial")
-        partial.write_text(json.dumps({"entries": [entry, *entries]}, indent=1), encoding="utf-8")
-        partial.replace(self.path)
+        write_text(self.path, json.dumps({"entries": [entry, *entries]}, indent=1))

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from kg.atomicfile import atomic_output, write_text
 from kg.errors import KgError, ValidationFailed
 from kg.queries import StoredQuery, get_query, load_catalogue, run_query
 from kg.results import ResultFormat, display, render, to_table
@@ -327,12 +328,14 @@ def export(fmt, output, store_path):
         kg export --format trig --output kg.trig
     """
     with _open_existing(store_path) as store:
-        data = store.export(fmt)
-    if output == "-":
-        sys.stdout.buffer.write(data)
-    else:
-        Path(output).write_bytes(data)
-        click.echo(f"wrote {len(data)} bytes to {output}", err=True)
+        if output == "-":
+            store.export(fmt, output=sys.stdout.buffer)
+            return
+        # Streamed into an anonymous file that replaces the target only once complete.
+        with atomic_output(output) as handle:
+            store.export(fmt, output=handle)
+            written = handle.tell()
+    click.echo(f"wrote {written} bytes to {output}", err=True)
 
 
 @main.command()
@@ -375,10 +378,12 @@ def stats(store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
 @store_option
 @endpoint_options
 @click.option("--dry-run", is_flag=True, help="Check only; write nothing.")
+@click.option("--replace", is_flag=True,
+              help="Let a file replace a source already in the store (a corrected version of it).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text for people, json for tools.")
 @reports_errors
-def add(files, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, dry_run, fmt):
+def add(files, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, dry_run, replace, fmt):
     """Check new facts files against the store, then add them: nothing invalid gets in.
 
     Each file is parsed (a syntax error is shown as file:line:column with a caret), then
@@ -386,19 +391,24 @@ def add(files, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, dry
     actors, places, periods, measures and sources it names, and the figures its figures
     could conflict with. A figure that disagrees with another claimant's is a warning; a
     claimant contradicting itself is a warning naming both claims; a reference to
-    something that exists nowhere is a violation. With no violation the file replaces its
-    source's graph in one transaction; with any, nothing is written (exit 1).
+    something that exists nowhere is a violation. With no violation the file is written as
+    its source's graph in one transaction; with any, nothing is written (exit 1).
+
+    kg add never replaces the ontology or the reference data, and replaces a source
+    already in the store only with --replace (then the claims of other sources that point
+    into it are checked again against the new version).
 
     \b
     Example:
         kg add facts/my-new-source.ttl --dry-run
         kg add facts/my-new-source.ttl
+        kg add --replace facts/my-new-source.ttl     # a corrected version
     """
     from kg.incremental import add_files
 
     with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
         try:
-            report = add_files(store, files, dry_run=dry_run)
+            report = add_files(store, files, dry_run=dry_run, replace=replace)
         except ValidationFailed as failure:
             if fmt == "json":
                 click.echo(failure.report.to_json())
@@ -446,7 +456,7 @@ def new_source(source_id, title, publisher, url, source_text, language, out_dir,
     ttl = new_source_template(source_id=source_id, title=title, publisher=publisher, url=url, text=text,
                               text_file=source_text.name if source_text else None, language=language)
     out_dir.mkdir(parents=True, exist_ok=True)
-    target.write_text(ttl, encoding="utf-8")
+    write_text(target, ttl)
     click.echo(f"wrote {target}: fill in its claims from the examples at its end, then "
                f"`kg verify-quotes`, `kg coverage` and `kg add {target} --dry-run`.")
 

@@ -10,6 +10,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from rdflib import OWL, RDF, RDFS, Graph, URIRef
 from rdflib.namespace import SH, SKOS
 
+from kg.atomicfile import write_text
 from kg.errors import KgError
 from kg.namespaces import KG
 from kg.resources import ontology_path, shapes_path
@@ -66,7 +67,7 @@ def write_docs(out: str | Path) -> list[Path]:
     link = '<p><a href="shapes.html">The SHACL shapes that constrain each term</a></p>'
     html = html.replace("<body>", f"<body>{link}", 1) if "<body>" in html else link + html
     index = out / "index.html"
-    index.write_text(html, encoding="utf-8")
+    write_text(index, html)
 
     ontology, shapes = read_turtle(ontology_path()), read_turtle(shapes_path())
     constrained = shapes_by_term(shapes, ontology)
@@ -83,5 +84,5 @@ def write_docs(out: str | Path) -> list[Path]:
     environment = Environment(loader=PackageLoader("kg", "templates"), autoescape=select_autoescape(default=True))
     page = environment.get_template("shapes.html").render(terms=terms)
     shapes_page = out / "shapes.html"
-    shapes_page.write_text(page, encoding="utf-8")
+    write_text(shapes_page, page)
     return [index, shapes_page]

@@ -246,6 +246,13 @@ class RemoteStore:
         result = self.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g")
         return {str(g): int(n) for g, n in result.rows if isinstance(g, URIRef)}
 
+    def file_hashes(self) -> dict[str, str]:
+        """The SHA-256 of the file each graph was loaded from, where the store's manifest graph records it."""
+        from kg.store import MANIFEST_GRAPH
+
+        rows = self.select(f"SELECT ?g ?id WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ ?g <http://purl.org/dc/terms/identifier> ?id }} }}").rows
+        return {str(g): str(i)[len("sha256:"):] for g, i in rows if str(i).startswith("sha256:")}
+
     def graph(self, iri: str) -> Graph:
         """One named graph, fetched with GSP GET (or CONSTRUCT where GSP is missing)."""
         try:
@@ -324,10 +331,11 @@ class RemoteStore:
                 f"Querying the endpoint: the answer from {redact(self.endpoint.query_url)} is not N-Triples."
             ) from None
 
-    def describe(self, iris: list[URIRef], *, exclude_graph: URIRef | None = None, depth: int = 2) -> Graph:
-        """The triples of each IRI in every graph but one, with their blank-node details (one CONSTRUCT per 500 IRIs)."""
+    def describe(self, iris: list[URIRef], *, exclude_graphs: Iterable[URIRef] = (), depth: int = 2) -> Graph:
+        """The triples of each IRI in every graph but the excluded ones, with their blank-node details (one CONSTRUCT per 500 IRIs)."""
         graph = Graph()
-        exclude = f"FILTER (?g != {exclude_graph.n3()})" if exclude_graph is not None else ""
+        excluded = sorted(set(exclude_graphs))
+        exclude = f"FILTER (?g NOT IN ({', '.join(g.n3() for g in excluded)}))" if excluded else ""
         for start in range(0, len(iris), 500):
             values = " ".join(iri.n3() for iri in iris[start : start + 500])
             graph += self.construct(f"""

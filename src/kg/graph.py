@@ -14,6 +14,7 @@ from pathlib import Path
 import graphviz
 from rdflib import URIRef
 
+from kg.atomicfile import write_bytes
 from kg.errors import KgError
 from kg.validate import shorten
 
@@ -152,5 +153,5 @@ def render_svg(dot: graphviz.Digraph, out: str | Path) -> Path:
     except subprocess.CalledProcessError as error:
         raise KgError(f"Graphviz failed: {error.stderr.decode('utf-8', 'replace').strip()}") from None
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(svg)
+    write_bytes(out, svg)
     return out

@@ -9,7 +9,12 @@ store + file would give for them (``tests/test_incremental.py`` checks that on v
 invalid files).
 
 Before that, the file must not collide with the store: none of its subjects may already be
-described in another graph (another source's claims, the reference data, the ontology).
+described in another graph (another source's claims, the reference data, the ontology). A
+file only ever adds or replaces a *source*: the ontology and reference graphs are never
+replaced by ``kg add``, and replacing a source already in the store is an explicit act
+(``replace=True``, ``kg add --replace``), never a side effect of declaring its IRI. When a
+source is replaced, the claims of other sources that point into it are validated again
+with the new version, so "conforms" is said of the store that results.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import RDFS, BNode, Graph, URIRef
+from rdflib import RDF, RDFS, BNode, Graph, URIRef
 
+from kg.cache import file_sha256
 from kg.errors import BadInputError, ValidationFailed
 from kg.namespaces import KG
 from kg.rdffiles import FactsFile, read_facts_file
@@ -73,12 +79,16 @@ def collisions(store, facts: FactsFile) -> list[tuple[URIRef, URIRef]]:
     return found
 
 
-def neighbourhood(store, facts: FactsFile) -> Graph:
-    """What the store holds about the IRIs the file references, and the figures its figures may conflict with."""
+def neighbourhood(store, facts: FactsFile, exclude: set[URIRef] | None = None) -> Graph:
+    """What the store holds about the IRIs the file references, and the figures its figures may conflict with.
+
+    Graphs in ``exclude`` (besides the file's own) are left out: they are being replaced too.
+    """
+    excluded = {facts.graph_iri, *(exclude or ())}
     defined = {s for s in facts.graph.subjects() if isinstance(s, URIRef)}
     referenced = sorted({o for o in facts.graph.objects() if isinstance(o, URIRef)} - defined)
-    graph = store.describe(referenced, exclude_graph=facts.graph_iri)
-    exclude = facts.graph_iri.n3()
+    graph = store.describe(referenced, exclude_graphs=excluded)
+    exclude_filter = " && ".join(f"?g != {g.n3()}" for g in sorted(excluded))
     keys = sorted({
         (facts.graph.value(claim, KG.measure), facts.graph.value(claim, KG.period), facts.graph.value(claim, KG.place))
         for claim in facts.graph.subjects(KG.measure, None)
@@ -91,7 +101,7 @@ def neighbourhood(store, facts: FactsFile) -> Graph:
             CONSTRUCT {{ ?other ?p ?o . ?o <{RDFS.label}> ?label }} WHERE {{
               VALUES (?measure ?period ?place) {{ {rows} }}
               GRAPH ?g {{ ?other <{KG.period}> ?period ; <{KG.place}> ?place ; <{KG.measure}> ?measure ; ?p ?o . }}
-              FILTER (?g != {exclude})
+              FILTER ({exclude_filter})
               OPTIONAL {{ FILTER (isIRI(?o)) GRAPH ?labels {{ ?o <{RDFS.label}> ?label }} }}
             }}""")
     return graph
@@ -103,18 +113,89 @@ def _own_nodes(graph: Graph) -> set:
     return nodes
 
 
-def check_files(store, paths: Iterable[str | Path]) -> AddReport:
+_SOURCE_TYPES = (KG.SourceDocument, KG.NewsArticle)
+
+
+def _stored_graph(store, iri: URIRef) -> tuple[bool, bool]:
+    """Whether the store has this graph, and whether it is a source's (it describes itself as a source)."""
+    rows = store.select(f"SELECT ?s WHERE {{ GRAPH {iri.n3()} {{ ?s ?p ?o }} }} LIMIT 1").rows
+    if not rows:
+        return False, False
+    types = {row[0] for row in store.select(f"SELECT ?t WHERE {{ GRAPH {iri.n3()} {{ {iri.n3()} a ?t }} }}").rows}
+    return True, bool(types & set(_SOURCE_TYPES))
+
+
+def _owned(store, files: list[FactsFile], *, replace: bool) -> list[FactsFile]:
+    """Refuse files that would replace what ``kg add`` does not own; return those it would replace.
+
+    Raises:
+        BadInputError: A file is the ontology or reference data, names a graph that is not a
+            source's, or names a source already stored without ``replace``.
+    """
+    replaced = []
+    hashes = store.file_hashes()
+    for facts in files:
+        iri = facts.graph_iri
+        if not any((iri, RDF.type, kind) in facts.graph for kind in _SOURCE_TYPES):
+            raise BadInputError(
+                f"{facts.path} is not a source's facts file: it describes <{iri}>, which is not a kg:SourceDocument "
+                "(the ontology or the reference data). `kg add` adds and replaces sources only; change the ontology "
+                "or the reference data in their files and run `kg load`."
+            )
+        exists, is_source = _stored_graph(store, iri)
+        if exists and not is_source:
+            raise BadInputError(
+                f"{facts.path} declares <{iri}> a source, but that graph in the store is not a source's (it holds "
+                "the ontology, the reference data or another dataset). A source's IRI is "
+                "https://w3id.org/conflict-kg/id/source/ID; nothing was written."
+            )
+        if exists and not replace:
+            raise BadInputError(
+                f"{facts.path} describes <{iri}>, a source already in the store"
+                + (" (unchanged: its file's SHA-256 matches)" if hashes.get(str(iri)) == file_sha256(facts.path) else "")
+                + ". Replacing a source is an explicit act: run `kg add --replace "
+                f"{facts.path}` to replace its facts with this file; nothing was written."
+            )
+        if exists:
+            replaced.append(facts)
+    return replaced
+
+
+def _dependents(store, replaced: set[URIRef]) -> list[FactsFile]:
+    """The other stored sources with claims that point at something a replaced source describes, read whole."""
+    if not replaced:
+        return []
+    values = " ".join(g.n3() for g in sorted(replaced))
+    rows = store.select(f"""
+        SELECT DISTINCT ?other WHERE {{
+          VALUES ?replaced {{ {values} }}
+          GRAPH ?replaced {{ ?target ?p ?o }}
+          FILTER (isIRI(?target))
+          GRAPH ?other {{ ?s ?q ?target }}
+          FILTER (?other NOT IN ({", ".join(g.n3() for g in sorted(replaced))}, {MANIFEST_GRAPH.n3()}))
+          GRAPH ?other {{ ?other a ?type }}
+          FILTER (?type IN ({", ".join(t.n3() for t in _SOURCE_TYPES)}))
+        }} ORDER BY ?other""").rows
+    return [FactsFile(path=Path(str(row[0]).rsplit("/", 1)[-1]), graph=store.graph(str(row[0])), graph_iri=URIRef(row[0]))
+            for row in rows]
+
+
+def check_files(store, paths: Iterable[str | Path], *, replace: bool = False) -> AddReport:
     """Check new facts files against a store, reading only what they touch.
 
     Args:
         store: A :class:`~kg.store.FactStore` or :class:`~kg.endpoint.RemoteStore`.
-        paths: The new files (each a source, replacing its graph if already loaded).
+        paths: The new files, each a source.
+        replace: Allow a file to replace a source already in the store (its corrected
+            version); the other sources that point into it are checked again with it.
 
     Returns:
-        The report on the new files' own nodes.
+        The report on the new files' own nodes (and, when replacing, on the claims of
+        other sources that point into the replaced ones).
 
     Raises:
-        BadInputError: A file cannot be read, or collides with what the store holds.
+        BadInputError: A file cannot be read, collides with what the store holds, is not a
+            source, or would replace a stored source without ``replace``.
 
     >>> from kg import FactStore
     >>> from kg.resources import facts_dir, ontology_path
@@ -131,12 +212,15 @@ def check_files(store, paths: Iterable[str | Path]) -> AddReport:
         if facts.graph_iri in graphs:
             raise BadInputError(f"{facts.path} and {graphs[facts.graph_iri]} describe the same source {facts.graph_iri}.")
         graphs[facts.graph_iri] = facts.path
-    new_graphs = set(graphs)
+    replaced = _owned(store, files, replace=replace)
+    # Claims elsewhere that point into a replaced source are checked again, with its new version.
+    dependents = _dependents(store, {f.graph_iri for f in replaced})
+    new_graphs = set(graphs) | {d.graph_iri for d in dependents}
     data = Graph()
     context = Graph()
     own: set = set()
     origin: dict = {}
-    for facts in files:
+    for facts in [*files, *dependents]:
         clashes = [(s, g) for s, g in collisions(store, facts) if g not in new_graphs]
         if clashes:
             listed = "; ".join(f"{s} (already in <{g}>)" for s, g in clashes[:_SHOWN])
@@ -148,10 +232,11 @@ def check_files(store, paths: Iterable[str | Path]) -> AddReport:
                 "Mint new IRIs under the source's own namespace, or edit the file that owns them."
             )
         data += facts.graph
-        context += neighbourhood(store, facts)
+        context += neighbourhood(store, facts, exclude=new_graphs)
         own |= _own_nodes(facts.graph)
+        where = str(facts.path) if facts in files else f"the stored source <{facts.graph_iri}>"
         for subject in set(facts.graph.subjects()):
-            origin.setdefault(subject, str(facts.path))
+            origin.setdefault(subject, where)
     # Context triples about the new files' own subjects come from the graphs being replaced.
     for triple in context:
         if triple[0] not in own:
@@ -160,13 +245,13 @@ def check_files(store, paths: Iterable[str | Path]) -> AddReport:
     return AddReport(report, {str(f.graph_iri): str(f.path) for f in files}, triples_read=len(context), parsed=files)
 
 
-def add_files(store, paths: Iterable[str | Path], *, dry_run: bool = False) -> AddReport:
+def add_files(store, paths: Iterable[str | Path], *, dry_run: bool = False, replace: bool = False) -> AddReport:
     """Check new facts files against a store and, if they conform, write them atomically.
 
     Raises:
         ValidationFailed: A violation was found; nothing was written.
     """
-    report = check_files(store, paths)
+    report = check_files(store, paths, replace=replace)
     if not report.conforms:
         raise ValidationFailed(report.validation)
     if not dry_run:

@@ -19,6 +19,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from rdflib import URIRef
 
+from kg.atomicfile import write_text
 from kg.queries import QueryResult, load_catalogue, run_query
 from kg.validate import shorten
 
@@ -274,11 +275,9 @@ def build_report(store, *, now: datetime | None = None) -> str:
 
 
 def write_report(store, out: str | Path) -> Path:
-    """Write the report to a file (atomically: a temporary file, then renamed)."""
+    """Write the report to a file (atomically, see :mod:`kg.atomicfile`)."""
     out = Path(out)
     page = build_report(store)
     out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(out.name + ".partial")
-    partial.write_text(page, encoding="utf-8")
-    partial.replace(out)
+    write_text(out, page)
     return out

@@ -17,6 +17,7 @@ import dataclasses
 import os
 import tempfile
 from collections.abc import Callable, Iterable
+from typing import BinaryIO
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -188,16 +189,16 @@ class FactStore:
                        term_from_oxigraph(triple.object)))
         return graph
 
-    def describe(self, iris: list[URIRef], *, exclude_graph: URIRef | None = None, depth: int = 2) -> Graph:
-        """The triples of each IRI in every graph but one, with their blank-node details, by index lookups."""
+    def describe(self, iris: list[URIRef], *, exclude_graphs: Iterable[URIRef] = (), depth: int = 2) -> Graph:
+        """The triples of each IRI in every graph but the excluded ones, with their blank-node details, by index lookups."""
         graph = Graph()
-        excluded = str(exclude_graph) if exclude_graph is not None else None
+        excluded = {str(g) for g in exclude_graphs} | {str(MANIFEST_GRAPH)}
         pending = [(ox.NamedNode(str(iri)), 0) for iri in iris]
         while pending:
             subject, level = pending.pop()
             for quad in self._store.quads_for_pattern(subject, None, None, None):
                 name = quad.graph_name
-                if not isinstance(name, ox.NamedNode) or name.value == excluded or name.value == str(MANIFEST_GRAPH):
+                if not isinstance(name, ox.NamedNode) or name.value in excluded:
                     continue
                 graph.add((term_from_oxigraph(quad.subject), term_from_oxigraph(quad.predicate),
                            term_from_oxigraph(quad.object)))
@@ -236,8 +237,12 @@ class FactStore:
         report.problems = [dataclasses.replace(p, file=None) if p.file in temporary else p for p in report.problems]
         return report
 
-    def export(self, format: str = "trig") -> bytes:
+    def export(self, format: str = "trig", *, output: BinaryIO | None = None) -> bytes | None:
         """Serialise the store (named graphs kept in ``trig``, ``nquads`` and ``jsonld``).
+
+        Args:
+            format: One of :data:`EXPORT_FORMATS`.
+            output: A binary file to stream into; without it, the bytes are returned.
 
         >>> store = FactStore.in_memory(); _ = store.load()
         >>> b"GRAPH" in store.export("trig") or b"{" in store.export("trig")
@@ -253,9 +258,15 @@ class FactStore:
                 union.bind(prefix, namespace)
             for iri in self.graphs():
                 union += self.graph(iri)
-            return union.serialize(format="turtle" if format == "turtle" else "nt", encoding="utf-8")
-        quads = [q for q in self._store.quads_for_pattern(None, None, None, None) if q.graph_name.value != str(MANIFEST_GRAPH)]
-        return ox.serialize(quads, format=rdf_format)
+            data = union.serialize(format="turtle" if format == "turtle" else "nt", encoding="utf-8")
+            if output is None:
+                return data
+            output.write(data)
+            return None
+        manifest = str(MANIFEST_GRAPH)
+        quads = (q for q in self._store.quads_for_pattern(None, None, None, None)
+                 if not isinstance(q.graph_name, ox.NamedNode) or q.graph_name.value != manifest)
+        return ox.serialize(quads, output, format=rdf_format)
 
     # --- writing -----------------------------------------------------------------
 
@@ -344,6 +355,10 @@ class FactStore:
         if self.path is None:
             return None
         return ValidationCache(self.path.parent / f"{self.path.name}.validated.json")
+
+    def file_hashes(self) -> dict[str, str]:
+        """The SHA-256 of the file each graph was loaded from, from the manifest, by graph IRI."""
+        return self._graph_hashes()
 
     def _graph_hashes(self) -> dict[str, str]:
         """The SHA-256 of the file each graph was loaded from, from the manifest."""

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from kg.atomicfile import write_text
 from kg.namespaces import BASE, turtle_prefixes
 
 PREFIXES = turtle_prefixes()
@@ -139,7 +140,7 @@ def synthesize(*, sources: int, seed: int, out: str | Path, invalid_share: float
     out = Path(out)
     (out / "facts").mkdir(parents=True, exist_ok=True)
     (out / "texts").mkdir(parents=True, exist_ok=True)
-    (out / "facts" / "synth-reference.ttl").write_text(reference_ttl(), encoding="utf-8")
+    write_text(out / "facts" / "synth-reference.ttl", reference_ttl())
     reported: list[tuple[str, str, int]] = []  # (period, place, value) of earlier attack figures
     expected: dict[str, list[list[str]]] = {}
     conflicts = 0
@@ -212,10 +213,10 @@ def synthesize(*, sources: int, seed: int, out: str | Path, invalid_share: float
                 f"    dcterms:publisher {publisher} ;\n    dcterms:language \"en\"^^xsd:language ;\n"
                 f"    kg:sha256 \"{hashlib.sha256(text.encode()).hexdigest()}\"^^xsd:hexBinary ;\n"
                 f"    kg:characterCount {len(text)} ;\n    kg:textFile {_lit(sid + '.txt')} .\n\n")
-        (out / "texts" / f"{sid}.txt").write_text(text, encoding="utf-8")
-        (out / "facts" / f"{sid}.ttl").write_text(PREFIXES + "\n" + head + "".join(claims), encoding="utf-8")
+        write_text(out / "texts" / f"{sid}.txt", text)
+        write_text(out / "facts" / f"{sid}.ttl", PREFIXES + "\n" + head + "".join(claims))
         if planted:
             focus = {"total-not-sum": "operations-total", "percent-above-100": "territory"}.get(planted[0], "attacks")
             expected[f"{sid}.ttl"] = [[f"{BASE}id/claim/{sid}/{focus}", planted[1]]]
-    (out / "expected-violations.json").write_text(json.dumps(expected, indent=1, sort_keys=True), encoding="utf-8")
+    write_text(out / "expected-violations.json", json.dumps(expected, indent=1, sort_keys=True))
     return {"sources": sources, "seed": seed, "conflicts": conflicts, "invalid": len(expected), "out": str(out)}

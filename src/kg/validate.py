@@ -24,6 +24,7 @@ from kg.rdffiles import FactsFile, read_facts_file, read_turtle
 from kg.resources import ontology_path, shapes_path
 
 SEVERITIES = ("Violation", "Warning", "Info")
+_DANGLING = "kgsh:DanglingLinkShape"
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,9 @@ def validate(
 
 def _report(conforms: bool, results_graph: Graph, results_text: str, problems: list[Problem],
             only: set[Node] | None) -> ValidationReport:
+    # A link to something described nowhere also fails the link's class rule: say it once, as the dangling link.
+    dangling = {(p.focus, p.value) for p in problems if p.shape == _DANGLING}
+    problems = [p for p in problems if p.shape == _DANGLING or (p.focus, p.value) not in dangling]
     if only is not None:
         conforms = not any(problem.severity == "Violation" for problem in problems)
     order = {severity: i for i, severity in enumerate(SEVERITIES)}
