@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import main
-from kg.endpoint import Endpoint, PartialLoadError, RemoteStore
+from kg.endpoint import Endpoint, EndpointError, PartialLoadError, RemoteStore
 from kg.errors import ValidationFailed
 from kg.queries import load_catalogue, run_query
 from kg.resources import default_load_paths, facts_dir
@@ -309,3 +309,158 @@ def test_add_over_the_endpoint_checks_against_the_remote_store(tmp_path):
         assert added.exit_code == 0, added.output
         result = kg("query", "disagreements", "--format", "csv", "--endpoint", url)
         assert "Fictional Monitor" in result.output
+
+
+# --- servers that drip, flood, lie and redirect ---------------------------------------------
+
+EMPTY_RESULTS = b'{"head": {"vars": ["g", "n"]}, "results": {"bindings": []}}'
+
+
+def drip(handler):
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/sparql-results+json")
+    handler.end_headers()
+    try:
+        for byte in EMPTY_RESULTS * 100:
+            handler.wfile.write(bytes([byte]))
+            handler.wfile.flush()
+            time.sleep(0.2)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+
+
+def flood(handler):
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/sparql-results+json")
+    handler.end_headers()
+    try:
+        handler.wfile.write(b'{"head": {"vars": ["x"]}, "results": {"bindings": [{"x": {"type": "literal", "value": "')
+        chunk = b"x" * (1 << 20)
+        for _ in range(200):
+            handler.wfile.write(chunk)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+
+
+LYING_COUNT = (b'{"head": {"vars": ["g", "n"]}, "results": {"bindings": [{"g": {"type": "uri", "value": "urn:g"}, '
+               b'"n": {"type": "literal", "datatype": "http://www.w3.org/2001/XMLSchema#integer", "value": "lots"}}]}}')
+
+
+def test_a_dripping_server_cannot_hold_kg_past_its_deadline():
+    with handler_server(drip) as url:
+        started = time.monotonic()
+        result = kg("stats", "--endpoint", url, "--timeout", "1")
+        assert time.monotonic() - started < 5
+    assert result.exit_code == 2 and "no answer within 1 s" in result.output
+
+
+def test_a_flooding_server_is_read_up_to_the_cap_only():
+    with handler_server(flood) as url, RemoteStore(Endpoint(url, url, url, timeout=20,
+                                                            max_answer_bytes=4 * 2**20)) as store:
+        with pytest.raises(EndpointError, match="larger than 4 MB, kg's limit for one answer"):
+            store.select("SELECT ?x WHERE { ?x ?p ?o }")
+
+
+def test_a_malformed_count_is_a_clear_error():
+    with handler_server(answer(200, LYING_COUNT, "application/sparql-results+json")) as url:
+        result = kg("stats", "--endpoint", url)
+    assert result.exit_code == 2 and "not a number" in result.output and "Traceback" not in result.output
+
+
+@contextmanager
+def recording_server():
+    """A server that answers empty results and records every request's headers."""
+    seen = []
+
+    def record(handler):
+        seen.append(dict(handler.headers))
+        answer(200, EMPTY_RESULTS, "application/sparql-results+json")(handler)
+
+    with handler_server(record) as url:
+        yield url, seen
+
+
+def test_credentials_never_follow_a_redirect_to_another_port(monkeypatch):
+    monkeypatch.setenv("KG_ENDPOINT_USER", "analyst")
+    monkeypatch.setenv("KG_ENDPOINT_PASSWORD", "s3cret")
+    with recording_server() as (elsewhere, seen):
+        def redirect(handler):
+            handler.send_response(307)
+            handler.send_header("Location", elsewhere)
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+
+        with handler_server(redirect) as url:
+            result = kg("stats", "--endpoint", url)
+    assert result.exit_code == 2 and "redirected to another address" in result.output
+    assert seen == []  # the other port was never asked, so never given the credentials
+    assert "s3cret" not in result.output
+
+
+def test_a_redirect_within_the_same_server_is_followed():
+    def respond(handler):
+        if handler.path.startswith("/query"):
+            handler.send_response(308)
+            handler.send_header("Location", "/sparql")
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+        else:
+            answer(200, EMPTY_RESULTS, "application/sparql-results+json")(handler)
+
+    with handler_server(respond) as url, RemoteStore(Endpoint.at(url)) as store:
+        assert store.graphs() == {}
+
+
+def test_a_redirect_that_turns_a_put_into_a_get_is_a_failed_load():
+    def respond(handler):
+        if handler.command == "PUT":
+            handler.send_response(302)
+            handler.send_header("Location", "/elsewhere")
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+        else:
+            answer(200, EMPTY_RESULTS, "application/sparql-results+json")(handler)
+
+    with handler_server(respond) as url:
+        result = kg("load", "--no-validate", "--endpoint", url)
+    assert result.exit_code == 2
+    assert "turns a PUT into a GET" in result.output and "Loaded: none." in result.output
+
+
+def test_digest_authentication_is_answered_when_the_server_asks_for_it(monkeypatch):
+    """Virtuoso's authenticated endpoints challenge with HTTP Digest; kg answers with the same credentials."""
+    import hashlib
+    import re as regex
+
+    monkeypatch.setenv("KG_ENDPOINT_USER", "dba")
+    monkeypatch.setenv("KG_ENDPOINT_PASSWORD", "dba-password")
+    accepted = []
+
+    def digest(handler):
+        header = handler.headers.get("Authorization", "")
+        if header.startswith("Digest "):
+            fields = dict(regex.findall(r'(\w+)="?([^",]+)"?', header))
+            ha1 = hashlib.md5(b"dba:kg-test:dba-password").hexdigest()
+            ha2 = hashlib.md5(f"{handler.command}:{fields['uri']}".encode()).hexdigest()
+            expected = hashlib.md5(f"{ha1}:{fields['nonce']}:{fields['nc']}:{fields['cnonce']}:{fields['qop']}:{ha2}"
+                                   .encode()).hexdigest()
+            if fields.get("username") == "dba" and fields.get("response") == expected:
+                accepted.append(True)
+                return answer(200, EMPTY_RESULTS, "application/sparql-results+json")(handler)
+        handler.send_response(401)
+        handler.send_header("WWW-Authenticate", 'Digest realm="kg-test", nonce="abc123", qop="auth", algorithm="MD5"')
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    with handler_server(digest) as url:
+        result = kg("stats", "--endpoint", url)
+    assert result.exit_code == 0, result.output
+    assert accepted
+
+
+def test_refused_credentials_are_not_met_with_advice_to_set_them(monkeypatch):
+    monkeypatch.setenv("KG_ENDPOINT_USER", "analyst")
+    monkeypatch.setenv("KG_ENDPOINT_PASSWORD", "wrong")
+    with handler_server(answer(401, b"no")) as url:
+        result = kg("stats", "--endpoint", url)
+    assert result.exit_code == 2 and "refused the credentials" in result.output and "wrong" not in result.output

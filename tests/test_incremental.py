@@ -180,6 +180,34 @@ def test_add_never_replaces_what_it_does_not_own(tmp_path, disk_store, content, 
     assert _export(disk_store) == before
 
 
+IRI_SCHEME_VIOLATIONS = [
+    pytest.param("claim:attacks-2024-h1\n", "<https://w3id.org/conflict-kg/id/claim/newsweek-isis-attacks-2024/attacks-"
+                 "copied>\n", "kgsh:ClaimIriShape", "not in that source's namespace", id="claim-outside-its-source-namespace"),
+    pytest.param("actor:fictional-monitor\n    a kg:ThinkTank", "actor:Fictional_Monitor\n    a kg:ThinkTank",
+                 "kgsh:IriSchemeShape", "does not follow its scheme", id="slug-with-capitals-and-underscore"),
+    pytest.param("claim:attacks-2024-h1\n", "<https://w3id.org/conflict-kg/id/claims/attacks>\n", "kgsh:IriSchemeShape",
+                 "does not follow its scheme", id="unknown-kind-of-thing"),
+]
+
+
+@pytest.mark.parametrize("old, new, shape, message", IRI_SCHEME_VIOLATIONS)
+def test_the_iri_scheme_is_enforced(tmp_path, store, old, new, shape, message):
+    path = variant(tmp_path, old, new)
+    report = check_files(store, [path]).validation
+    assert not report.conforms
+    assert any(p.shape == shape and message in p.message for p in report.problems), report.to_text()
+
+
+def test_a_claim_as_a_blank_node_is_a_violation(tmp_path, store):
+    path = variant(tmp_path, "claim:attacks-2024-h1\n    a kg:QuantityClaim ;", "[]\n    a kg:QuantityClaim ;")
+    text = path.read_text().replace("[]\n    a kg:QuantityClaim ;", "[ a kg:QuantityClaim ;", 1)
+    text = text.replace("    ] ;\n.\n\nclaim:attacks-likely-to-rise", "    ] ] .\n\nclaim:attacks-likely-to-rise", 1)
+    path.write_text(text)
+    report = check_files(store, [path]).validation
+    assert any(p.shape == "kgsh:ClaimIriShape" and "never a blank node" in p.message for p in report.problems), \
+        report.to_text()
+
+
 def test_a_link_to_something_described_nowhere_is_a_violation_naming_it(tmp_path, store):
     path = variant(tmp_path, "kg:value 160 ;", "kg:value 160 ;\n    kg:restates "
                    "<https://w3id.org/conflict-kg/id/claim/nowhere-2024/attacks> ;")
@@ -226,8 +254,20 @@ BAD_ADDS = [
                  id="rdf-xml-as-turtle"),
     pytest.param(b'[{"@id": "http://example.org/a", "@type": ["http://example.org/T"]}]', "JSON-LD", id="json-ld-as-turtle"),
     pytest.param(b"<http://example.org/a> <http://example.org/b> 1 .\n", "describes no source document", id="unrelated-rdf"),
-    pytest.param((FICTIONAL_TEXT + ONTOLOGY_REDEFINITION.split(" .\n", 2)[-1]).encode(), "already described elsewhere",
+    pytest.param((FICTIONAL_TEXT + ONTOLOGY_REDEFINITION.split(" .\n", 2)[-1]).encode(), "defines ontology terms (kg:Claim)",
                  id="redefines-ontology-terms"),
+    pytest.param((FICTIONAL_TEXT + "\nkg:Rumour a <http://www.w3.org/2002/07/owl#Class> ; rdfs:label \"rumour\"@en .\n").encode(),
+                 "defines ontology terms (kg:Rumour)", id="mints-a-new-ontology-term"),
+    pytest.param(FICTIONAL_TEXT.replace("kg:claimant actor:fictional-monitor ;", "kg:claimant <https://w3id.org/conflict-kg/id/"
+                                        "actor/centcom\u200b> ;", 1).encode() + "\n<https://w3id.org/conflict-kg/id/actor/"
+                 "centcom\u200b> a kg:MilitaryCommand ; rdfs:label \"CENTCOM\"@en .\n".encode(),
+                 "U+200B ZERO WIDTH SPACE", id="zero-width-lookalike-of-centcom"),
+    pytest.param((FICTIONAL_TEXT + "\n<https://w3id.org/conflict-kg/id/actor/\u202ecentcom> a kg:MilitaryCommand .\n").encode(),
+                 "U+202E RIGHT-TO-LEFT OVERRIDE", id="bidi-override-in-an-iri"),
+    pytest.param((FICTIONAL_TEXT + "\nactor:fictional-monitor <http://www.w3.org/2002/07/owl#sameAs> actor:centcom .\n").encode(), "owl:sameAs",
+                 id="same-as-onto-a-reference-actor"),
+    pytest.param((FICTIONAL_TEXT + "\n<http://example.org/x> <http://www.w3.org/2002/07/owl#sameAs> actor:isis .\n").encode(), "owl:sameAs",
+                 id="same-as-from-outside-onto-a-reference-actor"),
     pytest.param((FICTIONAL_TEXT + "\n<https://w3id.org/conflict-kg/id/claim/newsweek-isis-attacks-2024/attacks-2024-h1> "
                   "kg:value 9 .\n").encode(), "already described elsewhere", id="collides-with-another-sources-claim"),
     pytest.param((FICTIONAL_TEXT + "\nactor:isis rdfs:label \"Daesh\"@en .\n").encode(), "already described elsewhere",

@@ -5,8 +5,9 @@ Exit codes: 0 success, 1 validation violations, 2 bad input or usage.
 
 from __future__ import annotations
 
+import os
+import re
 import sys
-from functools import wraps
 from pathlib import Path
 
 import click
@@ -14,11 +15,16 @@ from rich.console import Console
 
 from kg.atomicfile import atomic_output, write_text
 from kg.errors import KgError, ValidationFailed
+from kg.inputs import read_utf8
 from kg.queries import StoredQuery, get_query, load_catalogue, run_query
 from kg.results import ResultFormat, display, render, to_table
 from kg.store import EXPORT_FORMATS, FactStore, default_store_path
 from kg.validate import validate
 
+#: A source id, as the README's IRI scheme says: lower-case words joined by hyphens.
+_SOURCE_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+#: A query file larger than this is not a hand-written question.
+MAX_QUERY_BYTES = 1024 * 1024
 #: Tables wider than this many columns are printed one record per block.
 MAX_TABLE_COLUMNS = 6
 
@@ -27,22 +33,42 @@ def _console(err: bool = False) -> Console:
     return Console(stderr=err, soft_wrap=False, width=None if sys.stdout.isatty() else 120)
 
 
-def reports_errors(command):
-    """Turn kg's errors into a message on stderr and their exit code, never a traceback."""
+class KgGroup(click.Group):
+    """The ``kg`` group: every error a command raises becomes one paragraph and an exit code, here only.
 
-    @wraps(command)
-    def wrapper(*args, **kwargs):
+    0 ok, 1 violations, 2 bad input or usage; never a traceback (``KG_DEBUG=1`` shows it for a bug).
+    """
+
+    def invoke(self, ctx: click.Context):
         try:
-            return command(*args, **kwargs)
+            return super().invoke(ctx)
         except ValidationFailed as error:
             click.echo(error.report.to_text(), err=True)
             click.echo(f"\n{error}", err=True)
-            sys.exit(error.exit_code)
+            ctx.exit(error.exit_code)
         except KgError as error:
             click.echo(f"Error: {error}", err=True)
-            sys.exit(error.exit_code)
-
-    return wrapper
+            ctx.exit(error.exit_code)
+        except BrokenPipeError:
+            # The reader went away (`kg query … | head`): stop quietly, as other Unix tools do.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
+        except MemoryError:
+            click.echo("Error: kg ran out of memory. The input is larger than this machine can hold at once; "
+                       "split it, or raise the memory available.", err=True)
+            ctx.exit(2)
+        except OSError as error:
+            where = f" ({str(error.filename)[:120]})" if error.filename else ""
+            click.echo(f"Error: {error.strerror or error}{where}.", err=True)
+            ctx.exit(2)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as error:  # a bug: still one paragraph, with a way to see more
+            if os.environ.get("KG_DEBUG"):
+                raise
+            click.echo(f"Error: kg hit an unexpected {type(error).__name__}: {str(error)[:300]}. This is a bug in kg; "
+                       "run the command again with KG_DEBUG=1 for the traceback, and report it.", err=True)
+            ctx.exit(70)
 
 
 store_option = click.option(
@@ -66,7 +92,7 @@ def endpoint_options(command):
         click.option("--update-endpoint", metavar="URL", default=None,
                      help="Its SPARQL Update endpoint [default: the endpoint's sibling /update]."),
         click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
-                     help="Seconds to wait for each request to the endpoint."),
+                     help="Seconds to wait for each request to the endpoint (and, for `kg query`, for the answer)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -108,7 +134,7 @@ def _open_existing(store_path: Path | None) -> FactStore:
     return store
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=KgGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="kg")
 def main():
     """kg: a fact store for statements made in news reports about armed conflict.
@@ -128,7 +154,6 @@ def main():
 @store_option
 @endpoint_options
 @click.option("--no-validate", is_flag=True, help="Load without validating (for data validated already).")
-@reports_errors
 def load(paths, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, no_validate):
     """Validate facts files, then load each into its own named graph.
 
@@ -182,7 +207,6 @@ def load(paths, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, no
               help="With --endpoint: validate only this named graph (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["text", "turtle", "json"]), default="text", show_default=True,
               help="text for people; turtle (the SHACL report graph) or json for tools.")
-@reports_errors
 def validate_command(paths, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, graphs, fmt):
     """Check facts against the kg shapes and ontology (pySHACL).
 
@@ -233,15 +257,22 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--show-query", is_flag=True, help="Print the SPARQL that would run, parameters bound, and exit.")
 @click.option("--engine", type=click.Choice(["oxigraph", "rdflib"]), default="oxigraph", show_default=True,
               help="oxigraph: the embedded store; rdflib: plain rdflib in memory over the project's files.")
+@click.option("--max-rows", type=click.IntRange(min=1), default=100_000, show_default=True,
+              help="Stop with an error when the answer has more rows than this.")
+@click.option("--allow-service", "allow_service", multiple=True, metavar="HOST",
+              help="Let SERVICE clauses call this host (repeatable); federated queries are off by default.")
 @store_option
 @endpoint_options
-@reports_errors
-def query(name, param_values, query_file, fmt, show_query, engine, store_path, endpoint, gsp_endpoint, update_endpoint,
-          timeout):
+def query(name, param_values, query_file, fmt, show_query, engine, max_rows, allow_service, store_path, endpoint,
+          gsp_endpoint, update_endpoint, timeout):
     """Run a stored query (see `kg queries`), or a SPARQL file.
 
     Parameters are bound as RDF terms, never pasted into the query text. IRIs can be
     given in full or as prefixed names (actor:isis, period:2024-h1).
+
+    A query may take --timeout seconds (30 by default) and return --max-rows rows; past
+    either, kg stops with a message (exit 2). SERVICE clauses, which make the engine
+    send requests to other hosts, are refused unless --allow-service names the host.
 
     \b
     Example:
@@ -253,9 +284,11 @@ def query(name, param_values, query_file, fmt, show_query, engine, store_path, e
     """
     if (name is None) == (query_file is None):
         raise click.UsageError("Give a stored query's NAME or --file Q.rq (one of them).")
-    stored = (StoredQuery.from_text(query_file.read_text(encoding="utf-8"), name=query_file.stem, path=query_file)
+    stored = (StoredQuery.from_text(read_utf8(query_file, limit=MAX_QUERY_BYTES, what="a SPARQL query file"),
+                                    name=query_file.stem, path=query_file)
               if query_file else get_query(name))
     params = _parse_params(param_values)
+    limits = {"timeout": timeout, "max_rows": max_rows, "allow_service": allow_service}
     if show_query:
         click.echo(stored.bind(params))
         return
@@ -264,10 +297,11 @@ def query(name, param_values, query_file, fmt, show_query, engine, store_path, e
         from kg.resources import default_load_paths
         from kg.store import dataset_from_files
 
-        result = run_query(stored, engine=RdflibEngine(dataset_from_files(default_load_paths())), params=params)
+        result = run_query(stored, engine=RdflibEngine(dataset_from_files(default_load_paths())), params=params,
+                           **limits)
     else:
         with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
-            result = run_query(stored, store=store, params=params)
+            result = run_query(stored, store=store, params=params, **limits)
     if fmt != "table":
         click.echo(render(fmt, result.variables, result.terms), nl=False)
         return
@@ -296,7 +330,6 @@ def _print_table(stored: StoredQuery, variables, rows) -> None:
 
 
 @main.command()
-@reports_errors
 def queries():
     """List the stored queries, their questions and parameters.
 
@@ -319,7 +352,6 @@ def queries():
 @click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True,
               help="File to write, or - for standard output.")
 @store_option
-@reports_errors
 def export(fmt, output, store_path):
     """Write the store's contents in a standard RDF format.
 
@@ -341,7 +373,6 @@ def export(fmt, output, store_path):
 @main.command()
 @store_option
 @endpoint_options
-@reports_errors
 def stats(store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
     """Claims by kind, claimant and source, and triples per graph (with their files).
 
@@ -382,7 +413,6 @@ def stats(store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
               help="Let a file replace a source already in the store (a corrected version of it).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text for people, json for tools.")
-@reports_errors
 def add(files, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, dry_run, replace, fmt):
     """Check new facts files against the store, then add them: nothing invalid gets in.
 
@@ -437,7 +467,6 @@ def add(files, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, dry
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("facts"), show_default=True,
               help="The folder to write ID.ttl into.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
-@reports_errors
 def new_source(source_id, title, publisher, url, source_text, language, out_dir, force):
     """Write facts/ID.ttl for a new source: its record and one commented example per kind of claim.
 
@@ -449,6 +478,9 @@ def new_source(source_id, title, publisher, url, source_text, language, out_dir,
     from kg.authoring import new_source_template
     from kg.quotes import read_text
 
+    if not _SOURCE_ID.fullmatch(source_id) or len(source_id) > 100:
+        raise click.BadParameter(f"{source_id[:120]!r} is not a source id: use lower-case words joined by hyphens "
+                                 "(e.g. reuters-isis-attacks-2024), at most 100 characters.", param_hint="--id")
     target = out_dir / f"{source_id}.ttl"
     if target.exists() and not force:
         raise KgError(f"{target} exists already; use --force to overwrite it.")
@@ -467,11 +499,13 @@ def _facts_for_text(text_path: Path, facts: Path | None, text: str) -> Path:
         return facts
     import hashlib
 
+    from kg.inputs import read_bounded
+    from kg.rdffiles import MAX_FILE_BYTES
     from kg.resources import facts_dir
 
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     for candidate in sorted(Path("facts").glob("*.ttl")) or sorted(facts_dir().glob("*.ttl")):
-        content = candidate.read_text(encoding="utf-8", errors="replace")
+        content = read_bounded(candidate, limit=MAX_FILE_BYTES, what="a facts file").decode("utf-8", "replace")
         if digest in content or f'"{text_path.name}"' in content:
             return candidate
     raise KgError(f"No facts file in facts/ records {text_path.name} (by name or SHA-256); give the facts file.")
@@ -481,7 +515,6 @@ def _facts_for_text(text_path: Path, facts: Path | None, text: str) -> Path:
 @click.option("--source-text", "text_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The source text the facts quote.")
 @click.argument("facts", required=False, type=click.Path(path_type=Path))
-@reports_errors
 def coverage(text_path, facts):
     """Which sentences and numbers of a source text no claim quotes yet.
 
@@ -506,7 +539,6 @@ def coverage(text_path, facts):
 @click.option("--source-text", "text_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The source text the facts quote.")
 @click.argument("facts", required=False, type=click.Path(path_type=Path))
-@reports_errors
 def verify_quotes_command(text_path, facts):
     """Check every quote against the source text: exact words at the stated offsets,
     prefix and suffix, and the text's SHA-256 against the source's record.
@@ -532,7 +564,6 @@ def verify_quotes_command(text_path, facts):
               help="The HTML file to write.")
 @store_option
 @endpoint_options
-@reports_errors
 def report(out, store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
     """Write a self-contained HTML report: every comparison answered, charted and cited.
 
@@ -555,7 +586,6 @@ def report(out, store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
 @main.command()
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("docs"), show_default=True,
               help="The folder to write index.html and shapes.html into.")
-@reports_errors
 def docs(out):
     """Write HTML documentation of the ontology (pyLODE) and of the shapes constraining each term.
 
@@ -576,7 +606,6 @@ def docs(out):
               help="The SVG file to write.")
 @store_option
 @endpoint_options
-@reports_errors
 def graph(claim, source, out, store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
     """Draw part of the graph with Graphviz, as SVG.
 
@@ -593,6 +622,10 @@ def graph(claim, source, out, store_path, endpoint, gsp_endpoint, update_endpoin
 
     if claim and source:
         raise click.UsageError("Give --claim or --source, not both.")
+    for option, value in (("--claim", claim), ("--source", source)):
+        if value is not None and (not value.startswith(("http://", "https://")) or re.search(r'[\s<>"{}|^`\\]', value)):
+            raise click.BadParameter(f"{value[:120]!r} is not an IRI; give the full IRI (`kg query evidence` lists "
+                                     "claims, `kg stats` sources).", param_hint=option)
     with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
         engine = store.engine
         dot = claim_graph(engine, claim) if claim else source_graph(engine, source) if source else overview_graph(engine)
@@ -607,7 +640,6 @@ def graph(claim, source, out, store_path, endpoint, gsp_endpoint, update_endpoin
               help="Share of sources given one known violation (listed in expected-violations.json).")
 @click.option("--conflict-share", type=click.FloatRange(0, 1), default=0.05, show_default=True,
               help="Share of sources that report another value for a figure an earlier source reported.")
-@reports_errors
 def synth(sources, seed, out, invalid_share, conflict_share):
     """Generate a synthetic corpus shaped like the real facts (for benchmarks and scale tests).
 

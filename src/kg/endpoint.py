@@ -1,5 +1,5 @@
-"""Any SPARQL 1.1 store as kg's store: load with the Graph Store Protocol, query with
-SPARQLWrapper, validate what the store holds.
+"""Any SPARQL 1.1 store as kg's store: load with the Graph Store Protocol, query with the
+SPARQL 1.1 Protocol, validate what the store holds.
 
 Only the standard protocols are used, so it works with Oxigraph server, Fuseki, GraphDB,
 Virtuoso and the rest:
@@ -13,38 +13,43 @@ Virtuoso and the rest:
 - reading a graph: ``GET {gsp}?graph=IRI``, or a ``CONSTRUCT`` where GSP is missing.
 
 Every failure becomes a :class:`~kg.errors.KgError` with one paragraph a person can act
-on; idempotent requests are retried with a bounded backoff.
+on. All requests go through one ``requests`` session: idempotent ones are retried by
+urllib3 with a bounded backoff; each has a total deadline and a size cap on its answer;
+redirects are followed only to the same scheme, host and port, never for a write, so
+credentials (Basic, or Digest where the server asks for it) go nowhere else.
 """
 
 from __future__ import annotations
 
-import json
 import netrc
 import os
 import socket
-import time
-import urllib.error
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
+import pyoxigraph as ox
 import requests
-from rdflib import BNode, Graph, Literal, URIRef
-from SPARQLWrapper import JSON, POST, SPARQLWrapper
-from SPARQLWrapper import SPARQLExceptions
+import requests.auth
+from rdflib import Graph, URIRef
+from requests.adapters import HTTPAdapter
+import urllib3.exceptions
+from urllib3.util.retry import Retry
 
-from kg.engines import SelectResult
+from kg.deadline import within
+from kg.engines import SelectResult, term_from_oxigraph, too_many_rows
 from kg.errors import BadInputError, KgError, ValidationFailed
 from kg.rdffiles import FactsFile, read_facts_file, read_turtle, sniff_facts_file
 from kg.store import LoadReport, display_path, expand_paths
 from kg.validate import ValidationReport, validate
 
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 #: HTTP statuses worth another try: the server may be restarting or overloaded.
 _RETRY_STATUSES = {502, 503, 504}
 #: HTTP statuses meaning "no Graph Store Protocol here": fall back to SPARQL Update.
 _NO_GSP_STATUSES = {404, 405, 501}
+#: Redirects followed (same scheme, host and port only) before giving up.
+_MAX_REDIRECTS = 5
 
 
 class EndpointError(KgError):
@@ -106,8 +111,10 @@ class Endpoint:
         update_url: The SPARQL Update endpoint; by default the query URL's sibling ``update``.
         gsp_url: The Graph Store Protocol endpoint; by default the sibling ``store``
             (Oxigraph's name; Fuseki's is ``/ds/data``).
-        timeout: Seconds to wait for each request.
+        timeout: Seconds one request may take in all, answer included (a server that
+            drips its answer does not extend it).
         retries: How many times an idempotent request is tried again.
+        max_answer_bytes: The largest answer kg reads; a larger one is an error.
 
     >>> e = Endpoint.at("http://127.0.0.1:7878/query")
     >>> e.update_url, e.gsp_url
@@ -120,6 +127,7 @@ class Endpoint:
     timeout: float = 30.0
     retries: int = 2
     gsp_given: bool = False
+    max_answer_bytes: int = 512 * 2**20
 
     @classmethod
     def at(cls, query_url: str, *, gsp_url: str | None = None, update_url: str | None = None,
@@ -149,12 +157,12 @@ class RemoteStore:
 
     def __init__(self, endpoint: Endpoint):
         self.endpoint = endpoint
-        self.session = requests.Session()
-        self.session.auth = endpoint.auth
-        self.session.trust_env = False  # no proxies from the environment for a store the user names
+        self.session = _session(endpoint, retries=endpoint.retries)
+        self._once = _session(endpoint, retries=0)  # for requests that must not be repeated
 
     def close(self) -> None:
         self.session.close()
+        self._once.close()
 
     def __enter__(self) -> RemoteStore:
         return self
@@ -164,87 +172,104 @@ class RemoteStore:
 
     # --- HTTP with clear errors --------------------------------------------------------
 
-    def _request(self, method: str, url: str, *, what: str, retry: bool = True, **kwargs) -> requests.Response:
-        attempts = 1 + (self.endpoint.retries if retry else 0)
-        for attempt in range(attempts):
+    def _request(self, method: str, url: str, *, what: str, retry: bool = True, **kwargs) -> Answer:
+        """One HTTP exchange, answer read whole, within ``timeout`` seconds in all, retries and a dripping server included.
+
+        Retries (502/503/504, refused connections) come from urllib3's ``Retry``; redirects are
+        followed only within the same scheme, host and port, and never for a write, so
+        credentials go nowhere else; the answer is read up to ``max_answer_bytes``.
+        """
+        return within(self.endpoint.timeout, lambda: self._exchange(method, url, what=what, retry=retry, **kwargs),
+                      timed_out=lambda: _timeout_error(what, url, self.endpoint.timeout))
+
+    def _exchange(self, method: str, url: str, *, what: str, retry: bool, **kwargs) -> Answer:
+        session = self.session if retry else self._once
+        for _ in range(_MAX_REDIRECTS + 1):
             body = kwargs.get("data")
             if hasattr(body, "seek"):
                 body.seek(0)
             try:
-                response = self.session.request(method, url, timeout=self.endpoint.timeout, **kwargs)
+                response = session.request(method, url, timeout=self.endpoint.timeout, stream=True,
+                                           allow_redirects=False, **kwargs)
             except requests.exceptions.Timeout:
-                error = _timeout_error(what, url, self.endpoint.timeout)
+                raise _timeout_error(what, url, self.endpoint.timeout) from None
+            except requests.exceptions.RetryError as exc:
+                raise EndpointError(f"{what}: {redact(url)} kept failing after {self.endpoint.retries} retries "
+                                    f"({_reason(exc)}).") from None
             except requests.exceptions.ConnectionError as exc:
-                error = EndpointError(_connection_message(what, url, exc))
-            else:
-                if response.status_code < 400:
-                    return response
-                error = _http_error(what, url, response)
-                if response.status_code not in _RETRY_STATUSES:
-                    raise error
-            if attempt + 1 < attempts:
-                time.sleep(min(0.25 * 2**attempt, 2.0))
-        raise error
+                reason = _reason(exc)
+                # NewConnectionError (refused, DNS) is a ConnectTimeoutError in urllib3: test it first.
+                if not isinstance(reason, urllib3.exceptions.NewConnectionError) and \
+                        isinstance(reason, (TimeoutError, socket.timeout, urllib3.exceptions.TimeoutError)):
+                    raise _timeout_error(what, url, self.endpoint.timeout) from None
+                raise EndpointError(_connection_message(what, url, reason)) from None
+            with response:
+                if response.status_code == 401 and self._switch_to_digest(response):
+                    continue
+                if response.is_redirect:
+                    url = self._redirect(method, url, response, what)
+                    continue
+                content = _read_capped(response, self.endpoint.max_answer_bytes, what, url)
+                answer = Answer(response.status_code, response.reason, response.headers.get("Content-Type", ""), content)
+            if answer.status >= 400:
+                raise _http_error(what, url, answer, credentials_given=self.session.auth is not None)
+            return answer
+        raise EndpointError(f"{what}: {redact(url)} redirected more than {_MAX_REDIRECTS} times.")
+
+    def _redirect(self, method: str, url: str, response: requests.Response, what: str) -> str:
+        target = urljoin(url, response.headers.get("Location", ""))
+        here, there = urlsplit(url), urlsplit(target)
+        if (here.scheme, here.hostname, here.port) != (there.scheme, there.hostname, there.port):
+            raise EndpointError(
+                f"{what}: {redact(url)} redirected to another address, {redact(target)}. kg does not follow a redirect "
+                "to another scheme, host or port (your credentials would go there, and answers would come from "
+                "there); if you trust it, give that URL with --endpoint."
+            )
+        if method != "GET" and response.status_code not in (307, 308):
+            raise EndpointError(
+                f"{what}: {redact(url)} answered {response.status_code} {response.reason}, a redirect that turns a "
+                f"{method} into a GET: nothing was written or asked. Give the URL it redirects to, {redact(target)}."
+            )
+        return target
+
+    def _switch_to_digest(self, response: requests.Response) -> bool:
+        """Answer a Digest challenge (Virtuoso's authenticated endpoints) with the same credentials, once."""
+        challenge = response.headers.get("WWW-Authenticate", "")
+        credentials_ = self.endpoint.auth
+        if credentials_ and challenge.lower().startswith("digest") and not isinstance(self.session.auth,
+                                                                                        requests.auth.HTTPDigestAuth):
+            self.session.auth = self._once.auth = requests.auth.HTTPDigestAuth(*credentials_)
+            return True
+        return False
 
     # --- reading ------------------------------------------------------------------------
 
     def select(self, sparql: str, *, default_graphs: Iterable[str] = ()) -> SelectResult:
-        """Run a SELECT query through SPARQLWrapper; the default graph is the merge of ``default_graphs``."""
-        wrapper = SPARQLWrapper(self.endpoint.query_url)
-        wrapper.setMethod(POST)
-        wrapper.setReturnFormat(JSON)
-        wrapper.setTimeout(max(1, int(self.endpoint.timeout)))
-        wrapper.setQuery(sparql)
-        for graph in default_graphs:
-            wrapper.addDefaultGraph(graph)
-        if self.endpoint.auth:
-            wrapper.setCredentials(*self.endpoint.auth)
+        """Run a SELECT query with the SPARQL 1.1 Protocol; the default graph is the merge of ``default_graphs``."""
         what = "Querying the endpoint"
-        for attempt in range(1 + self.endpoint.retries):
-            try:
-                answer = wrapper.query()
-                data = json.loads(answer.response.read().decode("utf-8"))
-                return _parse_results(data)
-            except SPARQLExceptions.QueryBadFormed as exc:
-                raise EndpointError(f"{what}: the server rejected the query as malformed: {_server_says(exc)}") from None
-            except SPARQLExceptions.EndPointNotFound:
-                raise EndpointError(
-                    f"{what}: {redact(self.endpoint.query_url)} answered 404 Not Found. Is this the SPARQL query "
-                    "endpoint (e.g. http://host:7878/query for Oxigraph, http://host:3030/DATASET/sparql for Fuseki)?"
-                ) from None
-            except SPARQLExceptions.Unauthorized:
-                raise EndpointError(
-                    f"{what}: {redact(self.endpoint.query_url)} answered 401 Unauthorized. Set KG_ENDPOINT_USER and "
-                    "KG_ENDPOINT_PASSWORD, or add the host to ~/.netrc."
-                ) from None
-            except SPARQLExceptions.SPARQLWrapperException as exc:
-                error = EndpointError(f"{what}: {redact(self.endpoint.query_url)} failed: {_server_says(exc)}")
-            except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as exc:
-                raise EndpointError(
-                    f"{what}: the answer from {redact(self.endpoint.query_url)} is not SPARQL JSON results "
-                    f"({type(exc).__name__}); is the URL the store's SPARQL query endpoint?"
-                ) from None
-            except (TimeoutError, socket.timeout):
-                error = _timeout_error(what, self.endpoint.query_url, self.endpoint.timeout)
-            except urllib.error.HTTPError as exc:
-                error = EndpointError(f"{what}: {redact(self.endpoint.query_url)} answered HTTP {exc.code}: "
-                                      f"{exc.read()[:500].decode('utf-8', 'replace').strip()}")
-                if exc.code not in _RETRY_STATUSES:
-                    raise error from None
-            except (urllib.error.URLError, ConnectionError, OSError) as exc:
-                reason = getattr(exc, "reason", exc)
-                if isinstance(reason, (TimeoutError, socket.timeout)):
-                    error = _timeout_error(what, self.endpoint.query_url, self.endpoint.timeout)
-                else:
-                    error = EndpointError(_connection_message(what, self.endpoint.query_url, reason))
-            if attempt < self.endpoint.retries:
-                time.sleep(min(0.25 * 2**attempt, 2.0))
-        raise error
+        form = [("query", sparql), *(("default-graph-uri", graph) for graph in default_graphs)]
+        answer = self._request("POST", self.endpoint.query_url, what=what, data=form,
+                               headers={"Accept": "application/sparql-results+json"})
+        try:
+            solutions = ox.parse_query_results(answer.content, format=ox.QueryResultsFormat.JSON)
+        except (SyntaxError, ValueError, OSError) as exc:
+            raise EndpointError(
+                f"{what}: the answer from {redact(self.endpoint.query_url)} is not SPARQL JSON results ({exc}); "
+                "is the URL the store's SPARQL query endpoint?"
+            ) from None
+        if not isinstance(solutions, ox.QuerySolutions):
+            raise EndpointError(f"{what}: {redact(self.endpoint.query_url)} answered a boolean to a SELECT query.")
+        variables = [v.value for v in solutions.variables]
+        return SelectResult(variables, [tuple(term_from_oxigraph(row[v]) for v in variables) for row in solutions])
 
     def graphs(self) -> dict[str, int]:
         """Triples per named graph."""
         result = self.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g")
-        return {str(g): int(n) for g, n in result.rows if isinstance(g, URIRef)}
+        try:
+            return {str(g): int(n) for g, n in result.rows if isinstance(g, URIRef)}
+        except (TypeError, ValueError):
+            raise EndpointError(f"Counting the graphs: {redact(self.endpoint.query_url)} answered a count that is not a "
+                                "number; the server's answer cannot be trusted.") from None
 
     def file_hashes(self) -> dict[str, str]:
         """The SHA-256 of the file each graph was loaded from, where the store's manifest graph records it."""
@@ -256,18 +281,14 @@ class RemoteStore:
     def graph(self, iri: str) -> Graph:
         """One named graph, fetched with GSP GET (or CONSTRUCT where GSP is missing)."""
         try:
-            response = self._request("GET", self.endpoint.gsp_url, what=f"Reading graph <{iri}>", params={"graph": iri},
-                                     headers={"Accept": "application/n-triples"})
-            return Graph().parse(data=response.content.decode("utf-8"), format="nt")
-        except EndpointError:
+            answer = self._request("GET", self.endpoint.gsp_url, what=f"Reading graph <{iri}>", params={"graph": iri},
+                                   headers={"Accept": "application/n-triples"})
+            return _triples(answer, f"Reading graph <{iri}>", self.endpoint.gsp_url)
+        except _NoGraphStore:
+            # Only where the server has no Graph Store Protocol; a refusal (401, 403, 500…) is an error.
             if self.endpoint.gsp_given:
                 raise
-        response = self._request(
-            "POST", self.endpoint.query_url, what=f"Reading graph <{iri}>",
-            data={"query": f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"},
-            headers={"Accept": "application/n-triples"},
-        )
-        return Graph().parse(data=response.content.decode("utf-8"), format="nt")
+        return self.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}")
 
     @property
     def engine(self) -> RemoteEngine:
@@ -322,14 +343,9 @@ class RemoteStore:
 
     def construct(self, sparql: str) -> Graph:
         """Run a CONSTRUCT query on the server into an rdflib graph."""
-        response = self._request("POST", self.endpoint.query_url, what="Querying the endpoint", data={"query": sparql},
-                                 headers={"Accept": "application/n-triples"})
-        try:
-            return Graph().parse(data=response.content.decode("utf-8"), format="nt")
-        except Exception:
-            raise EndpointError(
-                f"Querying the endpoint: the answer from {redact(self.endpoint.query_url)} is not N-Triples."
-            ) from None
+        answer = self._request("POST", self.endpoint.query_url, what="Querying the endpoint", data={"query": sparql},
+                               headers={"Accept": "application/n-triples"})
+        return _triples(answer, "Querying the endpoint", self.endpoint.query_url)
 
     def describe(self, iris: list[URIRef], *, exclude_graphs: Iterable[URIRef] = (), depth: int = 2) -> Graph:
         """The triples of each IRI in every graph but the excluded ones, with their blank-node details (one CONSTRUCT per 500 IRIs)."""
@@ -393,6 +409,30 @@ class RemoteStore:
                       headers={"Content-Type": "application/sparql-update"})
 
 
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer, read whole (within the size cap)."""
+
+    status: int
+    reason: str
+    content_type: str
+    content: bytes
+
+
+def _session(endpoint: Endpoint, *, retries: int) -> requests.Session:
+    """One session for every request to the endpoint: credentials, and urllib3's bounded retries with backoff."""
+    session = requests.Session()
+    session.auth = endpoint.auth
+    session.trust_env = False  # no proxies or .netrc rewriting from the environment for a store the user names
+    retry = Retry(total=retries, connect=retries, read=0, redirect=0, status=retries, backoff_factor=0.25,
+                  status_forcelist=sorted(_RETRY_STATUSES), allowed_methods=None, raise_on_status=False,
+                  respect_retry_after_header=False)
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
 class _NoGraphStore(EndpointError):
     """The GSP URL answered as if there were no Graph Store Protocol there."""
 
@@ -406,32 +446,11 @@ class RemoteEngine:
         self.store = store
         self.default_graphs = default_graphs
 
-    def select(self, sparql: str) -> SelectResult:
-        return self.store.select(sparql, default_graphs=self.default_graphs)
-
-
-def _parse_results(data: dict) -> SelectResult:
-    if not isinstance(data, dict) or "head" not in data or "results" not in data:
-        raise ValueError("not SPARQL results")
-    variables = list(data["head"]["vars"])
-    rows = []
-    for binding in data["results"]["bindings"]:
-        rows.append(tuple(_term(binding[v]) if v in binding else None for v in variables))
-    return SelectResult(variables, rows)
-
-
-def _term(binding: dict):
-    kind, value = binding["type"], binding["value"]
-    if kind == "uri":
-        return URIRef(value)
-    if kind == "bnode":
-        return BNode(value)
-    if "xml:lang" in binding:
-        return Literal(value, lang=binding["xml:lang"])
-    datatype = binding.get("datatype")
-    if datatype and datatype != _XSD_STRING:
-        return Literal(value, datatype=URIRef(datatype))
-    return Literal(value)
+    def select(self, sparql: str, *, max_rows: int | None = None) -> SelectResult:
+        result = self.store.select(sparql, default_graphs=self.default_graphs)
+        if max_rows is not None and len(result.rows) > max_rows:
+            raise too_many_rows(max_rows)
+        return result
 
 
 def _timeout_error(what: str, url: str, timeout: float) -> EndpointError:
@@ -451,26 +470,61 @@ def _connection_message(what: str, url: str, exc) -> str:
     return f"{what}: cannot connect to {redact(url)} ({type(exc).__name__}). Is the store running and reachable?"
 
 
-def _http_error(what: str, url: str, response: requests.Response) -> EndpointError:
-    said = response.text[:500].strip() if response.content else ""
-    if response.status_code == 413:
+def _http_error(what: str, url: str, answer: Answer, *, credentials_given: bool) -> EndpointError:
+    said = answer.content[:500].decode("utf-8", "replace").strip()
+    if answer.status == 413:
         return EndpointError(
             f"{what}: {redact(url)} answered 413 Payload Too Large: the graph is above the server's request size "
             f"limit. Raise the limit on the server, or split the source file. Server says: {said or '(nothing)'}"
         )
-    if response.status_code in (401, 403):
+    if answer.status in (401, 403):
+        advice = ("The server refused the credentials kg sent (from KG_ENDPOINT_USER / KG_ENDPOINT_PASSWORD or "
+                  "~/.netrc): check them, and that this user may use this endpoint (Virtuoso: GRANT SPARQL_UPDATE "
+                  "for loading)." if credentials_given else
+                  "Set KG_ENDPOINT_USER and KG_ENDPOINT_PASSWORD, or add the host to ~/.netrc.")
+        return EndpointError(f"{what}: {redact(url)} answered {answer.status} {answer.reason}. {advice}")
+    if answer.status == 404 and "query" in what.lower():
         return EndpointError(
-            f"{what}: {redact(url)} answered {response.status_code} {response.reason}. Set KG_ENDPOINT_USER and "
-            "KG_ENDPOINT_PASSWORD, or add the host to ~/.netrc."
+            f"{what}: {redact(url)} answered 404 Not Found. Is this the SPARQL query endpoint (e.g. "
+            "http://host:7878/query for Oxigraph, http://host:3030/DATASET/sparql for Fuseki)?"
         )
-    cls = _NoGraphStore if response.status_code in _NO_GSP_STATUSES else EndpointError
-    return cls(f"{what}: {redact(url)} answered HTTP {response.status_code} {response.reason}. "
-               f"Server says: {said or '(nothing)'}")
+    if answer.status == 400 and "query" in what.lower():
+        return EndpointError(f"{what}: the server rejected the query as malformed: {' '.join(said.split())}")
+    cls = _NoGraphStore if answer.status in _NO_GSP_STATUSES else EndpointError
+    return cls(f"{what}: {redact(url)} answered HTTP {answer.status} {answer.reason}. Server says: {said or '(nothing)'}")
 
 
-def _server_says(exc: Exception) -> str:
-    text = str(exc)
-    marker = "Response:"
-    if marker in text:
-        text = text.split(marker, 1)[1]
-    return " ".join(text.split())[:500]
+def _read_capped(response: requests.Response, limit: int, what: str, url: str) -> bytes:
+    """The answer's body, streamed, at most ``limit`` bytes; more is an error (memory stays bounded)."""
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_content(1 << 16):
+            size += len(chunk)
+            if size > limit:
+                raise EndpointError(
+                    f"{what}: the answer from {redact(url)} is larger than {limit // 2**20} MB, kg's limit for one "
+                    "answer; kg stopped reading it. Ask for less (a narrower query, one graph at a time)."
+                )
+            chunks.append(chunk)
+    except requests.exceptions.RequestException as exc:
+        raise EndpointError(_connection_message(what, url, _reason(exc))) from None
+    return b"".join(chunks)
+
+
+def _triples(answer: Answer, what: str, url: str) -> Graph:
+    try:
+        return Graph().parse(data=answer.content.decode("utf-8"), format="nt")
+    except Exception:  # rdflib raises several types for malformed N-Triples
+        raise EndpointError(f"{what}: the answer from {redact(url)} is not N-Triples.") from None
+
+
+def _reason(exc: BaseException) -> BaseException:
+    """The innermost cause of a requests/urllib3 error (DNS failure, refused connection…)."""
+    seen = exc
+    for _ in range(8):
+        inner = getattr(seen, "reason", None) or (seen.args[0] if seen.args and isinstance(seen.args[0], BaseException)
+                                                 else None)
+        if not isinstance(inner, BaseException) or inner is seen:
+            break
+        seen = inner
+    return seen

@@ -36,12 +36,32 @@ class Engine(Protocol):
 
     name: str
 
-    def select(self, sparql: str) -> SelectResult:
-        """Run a SELECT query over the union of the named graphs."""
+    def select(self, sparql: str, *, max_rows: int | None = None) -> SelectResult:
+        """Run a SELECT query over the union of the named graphs (more than ``max_rows`` rows: an error)."""
 
 
 class QuerySyntaxError(KgError):
     """The SPARQL text does not parse."""
+
+
+class QueryLimitError(KgError):
+    """A query went past a limit (rows, time); kg stopped it."""
+
+
+def too_many_rows(max_rows: int) -> QueryLimitError:
+    return QueryLimitError(
+        f"The query returns more than {max_rows:,} rows, kg's limit for one answer; kg stopped reading it. "
+        "Narrow the question (a parameter, a FILTER, LIMIT/OFFSET for pages), or raise the limit with --max-rows."
+    )
+
+
+def _rows(solutions, convert, max_rows: int | None) -> list:
+    rows = []
+    for solution in solutions:
+        if max_rows is not None and len(rows) >= max_rows:
+            raise too_many_rows(max_rows)
+        rows.append(convert(solution))
+    return rows
 
 
 @lru_cache(maxsize=65536)
@@ -80,15 +100,17 @@ class OxigraphEngine:
     def __init__(self, store: ox.Store):
         self.store = store
 
-    def select(self, sparql: str) -> SelectResult:
+    def select(self, sparql: str, *, max_rows: int | None = None) -> SelectResult:
         try:
             solutions = self.store.query(sparql, use_default_graph_as_union=True)
+            if not isinstance(solutions, ox.QuerySolutions):
+                raise KgError("kg runs SELECT queries only; this query is an ASK, CONSTRUCT or DESCRIBE.")
+            variables = [v.value for v in solutions.variables]
+            rows = _rows(solutions, lambda s: tuple(term_from_oxigraph(s[v]) for v in variables), max_rows)
         except SyntaxError as error:
             raise QuerySyntaxError(f"The query does not parse: {error}") from None
-        if not isinstance(solutions, ox.QuerySolutions):
-            raise KgError("kg runs SELECT queries only; this query is an ASK, CONSTRUCT or DESCRIBE.")
-        variables = [v.value for v in solutions.variables]
-        rows = [tuple(term_from_oxigraph(solution[v]) for v in variables) for solution in solutions]
+        except OSError as error:  # evaluation errors, SERVICE failures included
+            raise KgError(f"The query failed while running: {error}") from None
         return SelectResult(variables, rows)
 
 
@@ -100,13 +122,15 @@ class RdflibEngine:
     def __init__(self, dataset: Dataset):
         self.dataset = dataset
 
-    def select(self, sparql: str) -> SelectResult:
+    def select(self, sparql: str, *, max_rows: int | None = None) -> SelectResult:
         try:
             result = self.dataset.query(sparql)
+            if result.type != "SELECT":
+                raise KgError("kg runs SELECT queries only; this query is an ASK, CONSTRUCT or DESCRIBE.")
+            variables = [str(v) for v in result.vars]
+            rows = _rows(result, tuple, max_rows)
+        except KgError:
+            raise
         except Exception as error:  # pyparsing's ParseException and friends
             raise QuerySyntaxError(f"The query does not parse or cannot run: {error}") from None
-        if result.type != "SELECT":
-            raise KgError("kg runs SELECT queries only; this query is an ASK, CONSTRUCT or DESCRIBE.")
-        variables = [str(v) for v in result.vars]
-        rows = [tuple(row) for row in result]
         return SelectResult(variables, rows)

@@ -14,16 +14,20 @@ checked IRI, never query syntax.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 from rdflib import XSD, Literal, Node, URIRef
 
-from kg.engines import Engine, SelectResult
+from kg.deadline import within
+from kg.engines import Engine, QueryLimitError, SelectResult
 from kg.errors import BadInputError, QueryParameterError
+from kg.sparqltext import MAX_DEPTH, nesting_depth, service_calls
 from kg.namespaces import PREFIXES
 from kg.resources import queries_dir
 
@@ -244,6 +248,9 @@ def run_query(
     store=None,
     engine: Engine | None = None,
     params: dict[str, str] | None = None,
+    timeout: float | None = None,
+    max_rows: int | None = None,
+    allow_service: Iterable[str] = (),
 ) -> QueryResult:
     """Run a stored query (by name) or a :class:`StoredQuery` with bound parameters.
 
@@ -252,6 +259,13 @@ def run_query(
         store: A :class:`~kg.store.FactStore` to run it on.
         engine: Or any :class:`~kg.engines.Engine` (embedded Oxigraph, rdflib, remote).
         params: Parameter values as text; defaults apply to the rest.
+        timeout: Seconds to wait for the answer (``None``: no limit).
+        max_rows: The most rows accepted (``None``: no limit).
+        allow_service: Hosts a ``SERVICE`` clause may call; by default none.
+
+    Raises:
+        QueryLimitError: The answer took longer than ``timeout`` or has more than ``max_rows`` rows.
+        BadInputError: The query is nested too deeply or calls a ``SERVICE`` not allowed.
 
     >>> from kg import FactStore
     >>> store = FactStore.in_memory(); _ = store.load()
@@ -264,5 +278,41 @@ def run_query(
             raise QueryParameterError("run_query needs a store or an engine to run on.")
         engine = store.engine
     sparql = stored.bind(params)
-    result: SelectResult = engine.select(sparql)
+    check_query_text(sparql, allow_service=allow_service, name=str(stored.path or stored.name))
+    result: SelectResult = within(timeout, lambda: engine.select(sparql, max_rows=max_rows), timed_out=lambda: QueryLimitError(
+        f"The query did not finish within {timeout:g} s, kg's time limit; kg stopped waiting for it. Narrow the "
+        "question, or raise the limit with --timeout."))
     return QueryResult(stored, sparql, result.variables, result.rows)
+
+
+def check_query_text(sparql: str, *, allow_service: Iterable[str] = (), name: str = "the query") -> None:
+    """Refuse a query nested too deeply, or one that calls a ``SERVICE`` not allowed.
+
+    Args:
+        allow_service: Host names (``host`` or ``host:port``) that ``SERVICE`` may call.
+
+    Raises:
+        BadInputError: Saying which limit and how to lift it.
+
+    >>> check_query_text("SELECT * { SERVICE <http://evil.example/sparql> { ?s ?p ?o } }")
+    Traceback (most recent call last):
+    ...
+    kg.errors.BadInputError: the query calls SERVICE <http://evil.example/sparql>: a federated query makes kg send requests to other hosts, so it is off by default. Allow the hosts it may call with --allow-service evil.example (the hosts only).
+    """
+    depth = nesting_depth(sparql)
+    if depth > MAX_DEPTH:
+        raise BadInputError(f"{name} is nested {depth} brackets deep; kg accepts at most {MAX_DEPTH} (deeper queries "
+                            "crash SPARQL parsers). Flatten it.")
+    allowed = {host.lower() for host in allow_service}
+    for target in service_calls(sparql):
+        if target is None:
+            raise BadInputError(f"{name} calls SERVICE with a variable or an unknown prefix: kg cannot tell which host "
+                                "it would contact, so it refuses it. Name the service's IRI.")
+        parts = urlsplit(target)
+        host = (parts.hostname or "").lower()
+        with_port = f"{host}:{parts.port}" if parts.port else host
+        if host not in allowed and with_port not in allowed:
+            raise BadInputError(
+                f"{name} calls SERVICE <{target}>: a federated query makes kg send requests to other hosts, so it is "
+                f"off by default. Allow the hosts it may call with --allow-service {with_port or target} (the hosts only)."
+            )

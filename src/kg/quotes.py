@@ -17,6 +17,7 @@ from pathlib import Path
 
 from rdflib import RDF, Graph, Node, URIRef
 
+from kg.inputs import read_utf8
 from kg.errors import BadInputError
 from kg.namespaces import KG, OA
 from kg.validate import shorten
@@ -77,19 +78,13 @@ class QuoteReport:
         return "\n\n".join(blocks)
 
 
+#: A news report is a few thousand characters; anything beyond this is not one.
+MAX_TEXT_BYTES = 16 * 1024 * 1024
+
+
 def read_text(path: str | Path) -> str:
-    """A source text, read exactly (no newline translation), or a clear error."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise BadInputError(f"{path}: no such source text.") from None
-    except IsADirectoryError:
-        raise BadInputError(f"{path} is a folder, not a source text.") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise BadInputError(f"{path} is not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}).") from None
+    """A source text, read exactly (no newline translation), or a clear error (at most 16 MB)."""
+    return read_utf8(path, limit=MAX_TEXT_BYTES, what="a source text")
 
 
 def anchors(graph: Graph) -> list[Anchor]:

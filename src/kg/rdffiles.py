@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,9 +16,13 @@ from rdflib import OWL, RDF, Graph, URIRef
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from kg.errors import BadInputError
+from kg.inputs import read_bounded, regular_file
 from kg.namespaces import KG, VOID
 
 _BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+#: Unicode categories that make an IRI look like another: format (zero-width, bidi controls), controls,
+#: separators, private use, unassigned.
+_INVISIBLE = {"Cf", "Cc", "Zs", "Zl", "Zp", "Co", "Cn"}
 #: Files larger than this are refused before parsing; a facts file for one report is tiny.
 MAX_FILE_BYTES = 16 * 1024 * 1024
 
@@ -62,17 +67,14 @@ def read_turtle(path: str | Path) -> Graph:
     True
     """
     path = Path(path)
-    if not path.exists():
-        raise BadInputError(f"{path}: no such file.")
     if path.is_dir():
         raise BadInputError(f"{path} is a folder; give the Turtle files in it (e.g. {path}/*.ttl).")
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise BadInputError(
-            f"{path} is {size / 2**20:.0f} MB, above kg's limit of {MAX_FILE_BYTES // 2**20} MB for one "
-            "facts file; a file holds the facts of one report, so split it by source."
-        )
-    data = path.read_bytes()
+    try:
+        data = read_bounded(regular_file(path, what="a facts file"), limit=MAX_FILE_BYTES, what="a facts file")
+    except BadInputError as error:
+        if "above kg's limit" in str(error):
+            raise BadInputError(f"{error} A file holds the facts of one report, so split it by source.") from None
+        raise
     text = _decode(path, data)
     graph = Graph()
     quiet = logging.getLogger("rdflib.term")
@@ -91,6 +93,14 @@ def read_turtle(path: str | Path) -> Graph:
             raise BadInputError(
                 f"{path}: <{term}> is not a valid IRI (it contains a space or one of <>\"{{}}|^`\\); "
                 "check the IRI or the prefix it was written with."
+            )
+        hidden = [c for c in term if unicodedata.category(c) in _INVISIBLE]
+        if hidden:
+            shown = term.encode("ascii", "backslashreplace").decode("ascii")
+            names = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, 'unnamed')}" for c in sorted(set(hidden)))
+            raise BadInputError(
+                f"{path}: <{shown}> contains invisible or text-direction characters ({names}): "
+                "such an IRI looks like another one but names something else. Retype it."
             )
     return graph
 
@@ -161,12 +171,44 @@ def graph_iri_for(graph: Graph, path: Path) -> URIRef:
 
 
 def read_facts_file(path: str | Path) -> FactsFile:
-    """Parse a file and find its named graph (see :func:`graph_iri_for`)."""
+    """Parse a file and find its named graph (see :func:`graph_iri_for`).
+
+    A source's file may not mint ontology terms nor merge identities with ``owl:sameAs``
+    onto kg's things (see :func:`check_source_terms`).
+    """
     path = Path(path)
     graph = read_turtle(path)
-    return FactsFile(path=path, graph=graph, graph_iri=graph_iri_for(graph, path))
+    iri = graph_iri_for(graph, path)
+    if any((iri, RDF.type, kind) in graph for kind in (KG.SourceDocument, KG.NewsArticle)):
+        check_source_terms(graph, path)
+    return FactsFile(path=path, graph=graph, graph_iri=iri)
 
 
+def check_source_terms(graph: Graph, path: Path) -> None:
+    """Refuse a source file that defines ``kg:`` terms or declares ``owl:sameAs`` with a kg thing.
+
+    A term minted in a source file would be the ontology's in every query; ``owl:sameAs``
+    onto an actor would merge two identities for every reasoner (``skos:exactMatch`` or
+    ``skos:closeMatch`` say the same without that).
+
+    Raises:
+        BadInputError: Naming the terms.
+    """
+    minted = sorted({str(s) for s in graph.subjects() if str(s).startswith(str(KG))})
+    if minted:
+        raise BadInputError(
+            f"{path} defines ontology terms ({', '.join('kg:' + t[len(str(KG)):] for t in minted[:5])}): a source file "
+            "may only use the ontology's terms. Propose new terms in ontology/kg.ttl, with a label and a definition."
+        )
+    for subject, other in graph.subject_objects(OWL.sameAs):
+        if any(str(t).startswith(_KG_IDS) for t in (subject, other)):
+            raise BadInputError(
+                f"{path}: <{subject}> owl:sameAs <{other}> would merge a kg thing with another identity for every "
+                "reasoner. Say that two names denote the same thing with skos:exactMatch (or skos:closeMatch)."
+            )
+
+
+_KG_IDS = "https://w3id.org/conflict-kg/id/"
 _GRAPH_TYPES = {str(KG.SourceDocument), str(KG.NewsArticle), str(OWL.Ontology), str(VOID.Dataset)}
 
 
@@ -179,7 +221,9 @@ def sniff_facts_file(path: str | Path) -> FactsFile:
     """
     import pyoxigraph as ox
 
-    path = Path(path)
+    path = regular_file(path, what="a facts file")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        return read_facts_file(path)  # raises the size error
     counts = 0
     typed: dict[str, set[str]] = {}
     try:

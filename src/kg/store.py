@@ -28,6 +28,7 @@ from rdflib.namespace import DCTERMS, PROV
 from kg.cache import ValidationCache, file_sha256
 from kg.engines import OxigraphEngine, term_from_oxigraph
 from kg.errors import BadInputError, StoreError, ValidationFailed
+from kg.inputs import regular_file
 from kg.namespaces import BASE, PREFIXES
 from kg.partitioned import PART_BYTES
 from kg.rdffiles import FactsFile, read_facts_file, sniff_facts_file
@@ -472,7 +473,7 @@ def expand_paths(paths: Iterable[str | Path] | None) -> list[Path]:
         if path.is_dir():
             expanded.extend(sorted(path.glob("*.ttl")))
         else:
-            expanded.append(path)
+            expanded.append(regular_file(path, what="a facts file"))
     return expanded
 
 
