@@ -19,8 +19,9 @@ REFERENCE_GRAPH = URIRef(BASE + "id/reference")
 DATA_PREFIXES = {
     kind: BASE + f"id/{kind}/"
     for kind in (
-        "actor", "place", "period", "measure", "topic", "stance", "event", "source",
-        "kind", "standing", "qualifier", "role", "provision",
+        "actor", "place", "period", "measure", "topic", "stance", "event", "source", "communication",
+        "kind", "standing", "qualifier", "role", "provision", "medium", "date-precision", "date-basis",
+        "attribution-basis",
     )
 }
 
