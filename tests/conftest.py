@@ -70,3 +70,29 @@ def project_copy(tmp_path) -> Path:
     for name in ("ontology", "facts"):
         shutil.copytree(ROOT / name, tmp_path / name)
     return tmp_path
+
+
+# pySHACL alone, the reference the fast engine is compared with, hands rdflib each SHACL-SPARQL query
+# as text once per focus node, and rdflib parses it every time (about 0.1 s for a long query: most of a
+# reference run). In the tests only, rdflib's parse-and-translate step is memoised by query text: the
+# same algebra is evaluated, so the reference report is unchanged, and the suite stays within minutes.
+def _memoise_rdflib_query_translation() -> None:
+    from functools import lru_cache
+
+    from rdflib.plugins.sparql import processor
+
+    @lru_cache(maxsize=1024)
+    def translate(text: str, base, namespaces):
+        return processor.translateQuery(processor.parseQuery(text), base, dict(namespaces) if namespaces else None)
+
+    original = processor.SPARQLProcessor.query
+
+    def query(self, strOrQuery, initBindings=None, initNs=None, base=None, DEBUG=False):
+        if isinstance(strOrQuery, str):
+            strOrQuery = translate(strOrQuery, base, tuple(sorted((initNs or {}).items())))
+        return original(self, strOrQuery, initBindings, initNs, base, DEBUG)
+
+    processor.SPARQLProcessor.query = query
+
+
+_memoise_rdflib_query_translation()

@@ -59,7 +59,7 @@ def test_coverage_cli_lists_what_is_not_encoded(tmp_path, source_text):
 def test_verify_quotes_passes_on_the_real_facts(source_text):
     result = kg("verify-quotes", "--source-text", SOURCES / "newsweek-isis-attacks-2024.txt")
     assert result.exit_code == 0, result.output
-    assert "42 quotes checked: 42 match, 0 problems." in result.output
+    assert "42 quotes and 42 relaying phrases checked: 42 quotes match, 0 problems." in result.output
 
 
 def test_verify_quotes_reports_a_shifted_quote_with_its_nearest_match(tmp_path, source_text):

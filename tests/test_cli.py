@@ -42,7 +42,7 @@ def test_help_lists_every_command_and_each_has_an_example():
 def test_load_reports_graphs_and_validation(tmp_path):
     result = kg("load", "--store", tmp_path / "s")
     assert result.exit_code == 0
-    assert "1403 triples into <https://w3id.org/conflict-kg/id/source/newsweek-isis-attacks-2024>" in result.output
+    assert "1468 triples into <https://w3id.org/conflict-kg/id/source/newsweek-isis-attacks-2024>" in result.output
     assert "conforms: 0 violations" in result.output
 
 
@@ -188,7 +188,7 @@ def test_export_keeps_named_graphs(store_path, tmp_path):
 def test_stats(store_path):
     result = kg("stats", "--store", store_path)
     assert result.exit_code == 0
-    assert "1403" in result.output and "newsweek-isis-attacks-2024.ttl" in result.output
+    assert "1468" in result.output and "newsweek-isis-attacks-2024.ttl" in result.output
     assert "claims per claimant" in result.output
 
 
@@ -244,7 +244,7 @@ def test_an_unchanged_corpus_is_not_validated_twice_but_a_changed_one_is(tmp_pat
     from kg.store import FactStore
 
     with FactStore(store) as opened:
-        assert sum(opened.graphs().values()) == 2216
+        assert sum(opened.graphs().values()) == 2495
     changed = tmp_path / "facts"
     _shutil.copytree(facts_dir(), changed)
     text = (changed / "newsweek-isis-attacks-2024.ttl").read_text()

@@ -80,9 +80,9 @@ def kg(*args):
 
 def test_load_puts_each_file_in_its_graph(remote):
     assert remote.graphs() == {
-        "https://w3id.org/conflict-kg/id/reference": 344,
-        "https://w3id.org/conflict-kg/id/source/newsweek-isis-attacks-2024": 1403,
-        "https://w3id.org/conflict-kg/ontology": 469,
+        "https://w3id.org/conflict-kg/id/reference": 406,
+        "https://w3id.org/conflict-kg/id/source/newsweek-isis-attacks-2024": 1468,
+        "https://w3id.org/conflict-kg/ontology": 621,
     }
 
 
@@ -101,8 +101,8 @@ def test_reloading_one_file_replaces_only_its_graph(tmp_path, server):
         changed.write_text(text.replace('kg:encodingNote "The sentence says', 'kg:encodingNote "Note: the sentence says'))
         store.load([changed])
         graphs = store.graphs()
-        assert graphs["https://w3id.org/conflict-kg/id/source/newsweek-isis-attacks-2024"] == 1403
-        assert graphs["https://w3id.org/conflict-kg/id/reference"] == 344
+        assert graphs["https://w3id.org/conflict-kg/id/source/newsweek-isis-attacks-2024"] == 1468
+        assert graphs["https://w3id.org/conflict-kg/id/reference"] == 406
         notes = store.select(
             "SELECT ?note WHERE { GRAPH ?g { ?claim <https://w3id.org/conflict-kg/ontology#encodingNote> ?note } "
             "FILTER (STRSTARTS(STR(?note), 'Note: the sentence says') || STRSTARTS(STR(?note), 'The sentence says')) }")
@@ -126,7 +126,7 @@ def test_cli_query_and_stats_over_the_endpoint(server, remote):
     result = kg("query", "totals-vs-parts", "--format", "csv", "--endpoint", server)
     assert result.exit_code == 0 and result.output.count("consistent") == 6
     stats = kg("stats", "--endpoint", server)
-    assert stats.exit_code == 0 and "1403" in stats.output
+    assert stats.exit_code == 0 and "1468" in stats.output
 
 
 def test_remote_validation(server, remote):
@@ -295,7 +295,7 @@ def test_a_load_failing_midway_names_what_was_loaded_and_a_rerun_completes_it(tm
             result = kg("load", "--endpoint", url)
             assert result.exit_code == 0, result.output
         with RemoteStore(Endpoint.at(real)) as store:
-            assert sum(store.graphs().values()) == 469 + 1403 + 344
+            assert sum(store.graphs().values()) == 621 + 1468 + 406
 
 
 def test_add_over_the_endpoint_checks_against_the_remote_store(tmp_path):

@@ -54,7 +54,7 @@ def test_engines_agree_on_broken_facts(facts_graph, reference_graph, update, sha
 
 
 def test_engines_agree_on_a_synthetic_corpus_and_find_every_planted_violation(tmp_path):
-    summary = synthesize(sources=6, seed=5, out=tmp_path, invalid_share=0.5, conflict_share=0.5)
+    summary = synthesize(sources=12, seed=5, out=tmp_path, invalid_share=0.5, conflict_share=0.3)
     files = [ontology_path(), *sorted((tmp_path / "facts").glob("*.ttl"))]
     from kg.resources import facts_dir
 

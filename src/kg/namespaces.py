@@ -47,8 +47,8 @@ PREFIXES = {
 def turtle_prefixes(**extra: str) -> str:
     """``PREFIX`` lines for every prefix kg knows (plus ``extra``), sorted, for Turtle files kg writes.
 
-    >>> turtle_prefixes(claim="https://example.org/claim/").splitlines()[1]
-    'PREFIX claim: <https://example.org/claim/>'
+    >>> "PREFIX claim: <https://example.org/claim/>" in turtle_prefixes(claim="https://example.org/claim/").splitlines()
+    True
     """
     merged = {**PREFIXES, **extra}
     return "".join(f"PREFIX {prefix}: <{namespace}>\n" for prefix, namespace in sorted(merged.items()))

@@ -66,6 +66,7 @@ class QuoteReport:
 
     checked: int
     problems: list[QuoteProblem] = field(default_factory=list)
+    phrases: int = 0
 
     @property
     def ok(self) -> bool:
@@ -73,7 +74,9 @@ class QuoteReport:
 
     def to_text(self) -> str:
         blocks = [problem.to_text() for problem in self.problems]
-        blocks.append(f"{self.checked} quotes checked: {self.checked - len([p for p in self.problems if p.owner != 'source'])} match, "
+        wrong = len([p for p in self.problems if p.owner != "source" and not p.message.startswith("the relaying phrase")])
+        phrases = f" and {self.phrases} relaying phrases" if self.phrases else ""
+        blocks.append(f"{self.checked} quotes{phrases} checked: {self.checked - wrong} quotes match, "
                       f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}.")
         return "\n\n".join(blocks)
 
@@ -139,7 +142,8 @@ def verify_quotes(text: str, graph: Graph, *, source: URIRef | None = None) -> Q
     """Check every quote of a facts graph against the source text.
 
     Each quote's exact words must stand at its offsets, its prefix right before them and
-    its suffix right after; the text's SHA-256 must be the one the source records.
+    its suffix right after; each relaying phrase (``kg:relayPhrase``) must occur in the
+    text; the text's SHA-256 must be the one the source records.
 
     >>> g = Graph().parse(data='''
     ... @prefix kg: <https://w3id.org/conflict-kg/ontology#> . @prefix oa: <http://www.w3.org/ns/oa#> .
@@ -180,7 +184,15 @@ def verify_quotes(text: str, graph: Graph, *, source: URIRef | None = None) -> Q
             problems.append(QuoteProblem(owner, f"the prefix {anchor.prefix!r} does not come right before the quote"))
         if anchor.suffix is not None and not text[anchor.end :].startswith(anchor.suffix):
             problems.append(QuoteProblem(owner, f"the suffix {anchor.suffix!r} does not come right after the quote"))
-    return QuoteReport(checked=len(found), problems=problems)
+    # A relaying phrase ("according to a CENTCOM statement") is the report's own words too.
+    phrases = sorted({(claim, str(phrase)) for claim, step in graph.subject_objects(KG.reportedVia)
+                      for phrase in graph.objects(step, KG.relayPhrase)}, key=str)
+    for claim, phrase in phrases:
+        if phrase not in text:
+            offset, window, similarity = nearest(text, phrase)
+            problems.append(QuoteProblem(shorten(claim), f"the relaying phrase {phrase!r} does not occur in the text",
+                                         offset, window, similarity))
+    return QuoteReport(checked=len(found), problems=problems, phrases=len(phrases))
 
 
 @dataclass(frozen=True)
