@@ -4,6 +4,7 @@ README's walkthrough end to end on a fictional source."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -95,6 +96,24 @@ def test_new_source_writes_a_template_that_parses_and_describes_the_source(tmp_p
     for kind in ("kg:QuantityClaim", "kg:StanceClaim", "kg:StatementClaim", "kg:EventClaim", "kg:ExcludedPassage"):
         assert f"#     a {kind}" in text or f"a {kind} ;" in text, kind
     assert kg(*NEW_SOURCE_ARGS, "--out", tmp_path).exit_code == 2  # no silent overwrite
+
+
+def test_every_example_of_the_template_parses_and_uses_only_the_ontologys_terms(tmp_path, ontology_graph):
+    """Uncommented, the examples are Turtle whose every kg: term the ontology defines."""
+    from kg.namespaces import KG
+
+    kg(*NEW_SOURCE_ARGS, "--out", tmp_path)
+    text = (tmp_path / "fictional-monitor-2024.ttl").read_text()
+    head, examples = text.split("# Examples, one per kind of claim.", 1)
+    prefixes = "".join(line + "\n" for line in head.splitlines() if line.startswith("PREFIX"))
+    body = "\n".join(line[2:] for line in examples.splitlines() if re.match(r"# ([a-z][\w-]*:[\w{}-]+|\.|\]|    )", line))
+    graph = Graph().parse(data=prefixes + body.replace("...", "x"), format="turtle")
+    used = {t for triple in graph for t in triple if str(t).startswith(str(KG))}
+    assert used and used <= set(ontology_graph.subjects()), used - set(ontology_graph.subjects())
+    for construct in ("kg:fromCommunication", "kg:UnnamedPerson", "kg:OpenEndedPeriod", "kg:upperBound", "kg:ComparisonClaim",
+                      "kg:derivedFrom", "kg:subsetOf", "kg:relativeTo", "kg:quotedWords", "kind:headline", "kg:weekday",
+                      "kg:attributionBasis", "kg:issuedDateBasis"):
+        assert construct in text, construct
 
 
 def test_the_walkthrough_fixture_is_the_template_filled_in(tmp_path):

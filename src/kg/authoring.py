@@ -100,7 +100,12 @@ source:{source_id}
     dcterms:publisher {publisher_ref} ;
     dcterms:language "{language}"^^xsd:language ;
 {integrity}
-{lines_url}{lines_file}    # What the text itself says of its date; a date from elsewhere goes in an annotation with its provenance.
+{lines_url}{lines_file}    # When it was published, and how that is known: date-basis:stated-in-text (a dateline),
+    # date-basis:publisher-metadata (the page or feed), or date-basis:unknown (then no dcterms:issued:
+    # its "on Wednesday" stays unresolved; never invent a date).
+    # dcterms:issued "2024-07-17"^^xsd:date ;
+    kg:issuedDateBasis date-basis:unknown ;
+    # What the text itself says of its date, in words.
     kg:dateNote "TODO: what the text says about when it was written or when its statements were made."@{language} ;
 .
 {new_actor}
@@ -177,6 +182,68 @@ source:{source_id}
 #     kg:evidence [ a oa:SpecificResource ; oa:hasSource source:{source_id} ;
 #         oa:hasSelector [ a oa:TextQuoteSelector ; oa:exact "..." ] , [ a oa:TextPositionSelector ; oa:start 0 ; oa:end 3 ] ] ;
 # .
+
+# ---- Several sources: what outlets relaying one statement do ------------------------------
+
+# THE SAME STATEMENT AS OTHER OUTLETS: point the claim at the shared communication (reference data;
+# if it is not there yet, describe it in the reference data, not here), and say how the claimant was
+# established: stated in the sentence, carried from the previous sentence, or unattributed (the outlet).
+# claim:attacks-2024-h1
+#     kg:fromCommunication communication:centcom-isis-statement-2024-h1 ;
+#     kg:attributionBasis attribution-basis:stated-in-sentence ;
+#     kg:statedDuring period:{source_id}-wednesday ;    # when the claimant said it, as this report says
+# .
+
+# A DATE RELATIVE TO THE REPORT ("on Wednesday"): resolved against the report's dcterms:issued, with
+# its words, weekday and precision (checked: the date must fall on the weekday). Without a known
+# publication date, type it kg:UndatedPeriod with a kg:periodDescription and no dates.
+# period:{source_id}-wednesday
+#     a kg:Period ; rdfs:label "the Wednesday of this report (17 July 2024)"@en ;
+#     kg:datePhrase "on Wednesday" ; kg:weekday "Wednesday" ; kg:datePrecision date-precision:day ;
+#     kg:resolvedAgainst source:{source_id} ;
+#     time:hasBeginning [ a time:Instant ; time:inXSDDate "2024-07-17"^^xsd:date ] ;
+#     time:hasEnd [ a time:Instant ; time:inXSDDate "2024-07-17"^^xsd:date ] ;
+#     kg:lengthInDays 1 ;
+# .
+
+# "SO FAR THIS YEAR": a period with a known beginning that ends with the communication.
+# period:{source_id}-so-far-this-year
+#     a kg:OpenEndedPeriod ; rdfs:label "2024 until CENTCOM's statement"@en ;
+#     kg:datePhrase "so far this year" ; kg:datePrecision date-precision:day ;
+#     time:hasBeginning [ a time:Instant ; time:inXSDDate "2024-01-01"^^xsd:date ] ;
+#     kg:endsWithCommunication communication:centcom-isis-statement-2024-h1 ;
+# .
+
+# A CLAIMANT THE REPORT DOES NOT NAME ("a U.S. defense official, who spoke on condition of anonymity"):
+# its own actor here, with affiliation and the reason given. A group: kg:UnnamedGroup ("nonmilitary experts").
+# actor:{source_id}-defense-official
+#     a kg:UnnamedPerson ; rdfs:label "a U.S. defense official (unnamed)"@en ;
+#     kg:affiliation actor:centcom ; kg:roleTitle "defense official"@en ;
+#     kg:anonymityReason "not authorized to speak publicly" ;
+# .
+
+# A FIGURE AS AN INTERVAL: "nearly 200" is approximate and at most 200; "more than 10,000" a lower bound.
+# claim:attacks-so-far-2024
+#     kg:value 200 ; kg:upperBound 200 ; kg:valueQualifier qualifier:approximate ; kg:valuePhrase "nearly 200" ;
+# .
+
+# A PROJECTION OR COMPARISON ("on track to double", "might double", "more than double": lower bound 2).
+# claim:attacks-on-track-to-double
+#     a kg:ComparisonClaim ; kg:claimKind kind:projection ;
+#     kg:measure measure:attacks-claimed ; kg:period period:2024 ; kg:comparedPeriod period:2023 ;
+#     kg:ratio 2 ; kg:valuePhrase "double" ; kg:isProjection true ; kg:hedge "on track to" ;
+# .
+
+# A FIGURE THE OUTLET DERIVED ("about 70% of the missions were in Iraq", from 137 of 196), A SUBSET
+# ("eight senior leaders" among 44 killed: not a part that sums), A QUANTITY RELATIVE TO A REFERENCE.
+# claim:missions-share-iraq kg:claimKind kind:derived-figure ;
+#     kg:derivedFrom claim:operations-iraq-2024-h1 , claim:missions-2024-h1 .
+# claim:senior-leaders-killed kg:subsetOf claim:killed-2024-h1 .
+# claim:area-held kg:value 0.5 ; kg:valuePhrase "half" ; kg:relativeTo "the size of the United Kingdom" .
+
+# A PARAPHRASE WITH A FEW WORDS IN QUOTATION MARKS, and A HEADLINE (its own kind of statement).
+# claim:attempting-to-reconstitute kg:isDirectQuotation false ; kg:quotedWords "reconstitute" .
+# claim:headline kg:claimKind kind:headline ; kg:attributionBasis attribution-basis:unattributed .
 
 # A PASSAGE LEFT OUT ON PURPOSE (boilerplate, a duplicate): list it on the source, with why.
 # source:{source_id} kg:excludes [
