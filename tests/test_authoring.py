@@ -69,7 +69,7 @@ def test_verify_quotes_reports_a_shifted_quote_with_its_nearest_match(tmp_path, 
         "oa:end 847 ;", "oa:end 846 ;"))
     result = kg("verify-quotes", "--source-text", SOURCES / "newsweek-isis-attacks-2024.txt", shifted)
     assert result.exit_code == 1
-    assert "claim:attacks-2024-h1: the text at 716-846" in result.output
+    assert "newsweek-isis-attacks-2024/attacks-2024-h1: the text at 716-846" in result.output
     assert "nearest match at 717 (100% similar)" in result.output
 
 

@@ -131,7 +131,7 @@ def test_validate_exit_codes(tmp_path):
     broken.write_text(text.replace("kg:value 153 ;", "kg:value -153 ;"))
     result = kg("validate", facts_dir() / "reference.ttl", broken)
     assert result.exit_code == 1
-    assert "Violation: " in result.output and "claim:attacks-2024-h1" in result.output
+    assert "Violation: " in result.output and "newsweek-isis-attacks-2024/attacks-2024-h1" in result.output
     assert "non-negative" in result.output and "1 violation" in result.output
     assert kg("validate", tmp_path / "missing.ttl").exit_code == 2
 

@@ -100,7 +100,7 @@ def test_a_claimant_contradicting_itself_is_a_warning_naming_both_claims(tmp_pat
     report = check_files(store, [path]).validation
     assert report.conforms
     (warning,) = [p for p in report.problems if p.shape == "kgsh:SelfContradictionShape"]
-    assert warning.focus == "claim:attacks-2024-h1" and "gives 153" in warning.message
+    assert warning.focus == "fictional-monitor-2024/attacks-2024-h1" and "gives 153" in warning.message
     assert "newsweek-isis-attacks-2024/attacks-2024-h1" in warning.message
 
 
@@ -122,7 +122,7 @@ def test_add_cli_explains_each_problem_and_exits_1(tmp_path):
     path = variant(tmp_path, "kg:value 160 ;", "kg:value -160 ;")
     result = CliRunner().invoke(main, ["add", str(path), "--store", str(store_path)])
     assert result.exit_code == 1
-    assert f"Violation: {path}: claim:attacks-2024-h1 (ISIS claimed responsibility for 160 attacks" in result.output
+    assert f"Violation: {path}: fictional-monitor-2024/attacks-2024-h1 (ISIS claimed responsibility for 160 attacks" in result.output
     assert "non-negative" in result.output and "value: -160" in result.output and "nothing was loaded" in result.output
 
 

@@ -258,3 +258,34 @@ def test_every_fictional_outlet_quotes_its_text_exactly_and_covers_it(outlet):
     assert quotes.exit_code == 0, quotes.output
     coverage = runner.invoke(main, ["coverage", "--source-text", str(text), str(MULTI / f"{outlet}.ttl")])
     assert coverage.exit_code == 0, coverage.output
+
+
+def test_claims_are_shown_and_accepted_as_source_id_slash_slug(store, tmp_path):
+    """Two outlets have an attacks-2024-h1: tables say whose, and the same name is accepted back."""
+    from kg.queries import run_query
+
+    result = run_query("evidence", store=store, params={"claim": "fictional-gazette-2024/attacks-2024-h1"})
+    assert [str(row["claim"]) for row in result.rows] == [
+        "https://w3id.org/conflict-kg/id/claim/fictional-gazette-2024/attacks-2024-h1"]
+    from kg.results import display
+
+    assert display(result.terms[0][0]) == "fictional-gazette-2024/attacks-2024-h1"
+    store_path = tmp_path / "s"
+    assert CliRunner().invoke(main, ["load", *map(str, FILES), "--store", str(store_path)]).exit_code == 0
+    table = CliRunner().invoke(main, ["query", "evidence", "-p", "claim=fictional-courier-2024/attacks-2024-h1",
+                                      "--store", str(store_path)])
+    assert table.exit_code == 0 and "fictional-courier-2024/attacks-2024-h1" in table.output
+    assert "fictional-gazette-2024/attacks-2024-h1" not in table.output
+
+
+def test_kg_graph_accepts_a_claim_as_source_id_slash_slug(tmp_path):
+    import shutil
+
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz is not installed (.ci/run installs it: apt-get install graphviz)")
+    store_path = tmp_path / "s"
+    assert CliRunner().invoke(main, ["load", *map(str, FILES), "--store", str(store_path)]).exit_code == 0
+    result = CliRunner().invoke(main, ["graph", "--claim", "fictional-wire-2024/attacks-so-far-2024", "--out",
+                                       str(tmp_path / "claim.svg"), "--store", str(store_path)])
+    assert result.exit_code == 0, result.output
+    assert "212" in (tmp_path / "claim.svg").read_text()

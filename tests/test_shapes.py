@@ -164,7 +164,7 @@ def test_a_missing_recommendation_is_a_warning_only(facts_graph, reference_graph
 def test_total_mismatch_message_names_total_parts_and_difference(facts_graph, reference_graph):
     report = validate(_broken(facts_graph, reference_graph, _set("claim:operations-iraq-2024-h1", "kg:value", "130")))
     (problem,) = [p for p in report.problems if p.shape == "kgsh:TotalEqualsSumOfPartsShape"]
-    assert problem.focus == "claim:missions-2024-h1"
+    assert problem.focus == "newsweek-isis-attacks-2024/missions-2024-h1"
     assert "196" in problem.message and "189" in problem.message and "differ by 7" in problem.message
     assert "(59 + 130 = 189)" in problem.message  # parts listed in ascending order, on every engine
 
@@ -172,6 +172,6 @@ def test_total_mismatch_message_names_total_parts_and_difference(facts_graph, re
 def test_report_text_is_for_people(facts_graph, reference_graph):
     report = validate(_broken(facts_graph, reference_graph, _delete("claim:attacks-2024-h1", "kg:claimant")))
     text = report.to_text()
-    assert "claim:attacks-2024-h1 (ISIS claimed responsibility for 153 attacks" in text
+    assert "newsweek-isis-attacks-2024/attacks-2024-h1 (ISIS claimed responsibility for 153 attacks" in text
     assert "rule: kgsh:ClaimClaimantShape" in text
     assert text.endswith("Validation does not conform: 1 violation, 0 warnings, 0 infos")

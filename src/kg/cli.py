@@ -16,6 +16,7 @@ from rich.console import Console
 from kg.atomicfile import atomic_output, write_text
 from kg.errors import KgError, ValidationFailed
 from kg.inputs import read_utf8
+from kg.namespaces import claim_iri
 from kg.queries import StoredQuery, get_query, load_catalogue, run_query
 from kg.results import ResultFormat, display, render, to_table
 from kg.store import EXPORT_FORMATS, FactStore, default_store_path
@@ -609,7 +610,8 @@ def docs(out):
 def graph(claim, source, out, store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
     """Draw part of the graph with Graphviz, as SVG.
 
-    With --claim: the claim, its claimant, reporting chain, source, quote and content.
+    With --claim (its IRI, or SOURCE-ID/slug as tables show it): the claim, its claimant,
+    reporting chain, source, quote and content.
     With --source: the source's claims and who made them. With neither: an overview of
     the sources, the claimants they relay and the kinds of claim. Needs Graphviz's `dot`
     (e.g. `apt-get install graphviz`).
@@ -622,6 +624,8 @@ def graph(claim, source, out, store_path, endpoint, gsp_endpoint, update_endpoin
 
     if claim and source:
         raise click.UsageError("Give --claim or --source, not both.")
+    if claim is not None and claim_iri(claim) is not None:
+        claim = str(claim_iri(claim))  # SOURCE-ID/slug, as tables show claims
     for option, value in (("--claim", claim), ("--source", source)):
         if value is not None and (not value.startswith(("http://", "https://")) or re.search(r'[\s<>"{}|^`\\]', value)):
             raise click.BadParameter(f"{value[:120]!r} is not an IRI; give the full IRI (`kg query evidence` lists "

@@ -1,5 +1,7 @@
 """IRIs of the kg vocabulary, its data and the standard vocabularies it reuses."""
 
+import re
+
 from rdflib import Namespace, URIRef
 
 BASE = "https://w3id.org/conflict-kg/"
@@ -52,6 +54,31 @@ def turtle_prefixes(**extra: str) -> str:
     """
     merged = {**PREFIXES, **extra}
     return "".join(f"PREFIX {prefix}: <{namespace}>\n" for prefix, namespace in sorted(merged.items()))
+
+
+_SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+_CLAIM_IRI = re.compile(rf"^{re.escape(BASE)}id/claim/({_SLUG})/({_SLUG})$")
+_CLAIM_NAME = re.compile(rf"^({_SLUG})/({_SLUG})$")
+
+
+def claim_name(iri: str) -> str | None:
+    """How a claim is shown: ``SOURCE-ID/slug`` (unambiguous when several sources have an ``attacks-2024-h1``).
+
+    >>> claim_name("https://w3id.org/conflict-kg/id/claim/newsweek-isis-attacks-2024/attacks-2024-h1")
+    'newsweek-isis-attacks-2024/attacks-2024-h1'
+    """
+    match = _CLAIM_IRI.match(str(iri))
+    return f"{match.group(1)}/{match.group(2)}" if match else None
+
+
+def claim_iri(name: str) -> URIRef | None:
+    """The claim IRI a ``SOURCE-ID/slug`` name stands for, else ``None``.
+
+    >>> claim_iri("newsweek-isis-attacks-2024/attacks-2024-h1")
+    rdflib.term.URIRef('https://w3id.org/conflict-kg/id/claim/newsweek-isis-attacks-2024/attacks-2024-h1')
+    """
+    match = _CLAIM_NAME.match(name.strip())
+    return URIRef(f"{BASE}id/claim/{match.group(1)}/{match.group(2)}") if match else None
 
 
 def claim_namespace(source_id: str) -> Namespace:

@@ -28,7 +28,7 @@ from kg.deadline import within
 from kg.engines import Engine, QueryLimitError, SelectResult
 from kg.errors import BadInputError, QueryParameterError
 from kg.sparqltext import MAX_DEPTH, nesting_depth, service_calls
-from kg.namespaces import PREFIXES
+from kg.namespaces import PREFIXES, claim_iri
 from kg.resources import queries_dir
 
 PARAM_TYPES = ("iri", "string", "integer", "decimal")
@@ -173,6 +173,9 @@ class StoredQuery:
 
     def _iri(self, param: Param, raw: str) -> URIRef:
         text = raw.strip()
+        named_claim = claim_iri(text)
+        if named_claim is not None:  # SOURCE-ID/slug, as tables show claims
+            return named_claim
         if text.startswith("<") and text.endswith(">"):
             text = text[1:-1]
         elif re.match(r"^[A-Za-z][\w.-]*:[^/]", text) and not re.match(r"^[a-z][a-z0-9+.-]*://", text, re.I):

@@ -18,7 +18,7 @@ import pyshacl
 from rdflib import RDF, RDFS, BNode, Graph, Literal, Node, URIRef
 from rdflib.namespace import SH
 
-from kg.namespaces import PREFIXES
+from kg.namespaces import PREFIXES, claim_name
 from kg.partitioned import PART_BYTES, validate_in_parts
 from kg.rdffiles import FactsFile, read_facts_file, read_turtle
 from kg.resources import ontology_path, shapes_path
@@ -271,8 +271,9 @@ def shorten(node: Node | None) -> str | None:
         )
         if best and "/" not in str(node)[len(best[1]) :]:
             return f"{best[0]}:{str(node)[len(best[1]):]}"
-        if "/id/claim/" in str(node):
-            return "claim:" + str(node).rsplit("/", 1)[1]
+        name = claim_name(node)
+        if name:
+            return name
         return f"<{node}>"
     if isinstance(node, Literal):
         return str(node)
