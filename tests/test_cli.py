@@ -74,7 +74,7 @@ def test_query_csv_follows_the_w3c_format(store_path):
     result = kg("query", "compare-places", "--format", "csv", "--store", store_path)
     rows = list(csv.DictReader(io.StringIO(result.output)))
     assert {(r["value_a"], r["value_b"], r["total"]) for r in rows} == {("137", "59", "196"), ("30", "14", "44"), ("74", "92", "166")}
-    assert result.output.split("\r\n")[0].startswith("measure_label,place_a_label,value_a")
+    assert result.output.split("\r\n")[0].startswith("source_a_title,measure_label,place_a_label,value_a")
 
 
 def test_query_tsv_follows_the_w3c_format(store_path):

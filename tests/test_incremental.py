@@ -95,13 +95,28 @@ def test_a_conflict_is_a_warning_and_the_file_is_added(tmp_path):
         assert FICTIONAL_GRAPH in store.graphs()
 
 
-def test_a_claimant_contradicting_itself_is_a_warning_naming_both_claims(tmp_path, store):
+def test_one_claimants_figure_relayed_differently_by_two_outlets_is_a_relay_variation_not_a_contradiction(
+        tmp_path, store):
     path = variant(tmp_path, *[v.values for v in VARIANTS if v.id == "centcom-contradicts-itself"][0])
     report = check_files(store, [path]).validation
     assert report.conforms
-    (warning,) = [p for p in report.problems if p.shape == "kgsh:SelfContradictionShape"]
-    assert warning.focus == "fictional-monitor-2024/attacks-2024-h1" and "gives 153" in warning.message
-    assert "newsweek-isis-attacks-2024/attacks-2024-h1" in warning.message
+    assert not [p for p in report.problems if p.shape == "kgsh:SelfContradictionShape"]
+    (info,) = [p for p in report.problems if p.shape == "kgsh:RelayVariationShape"]
+    assert info.severity == "Info" and info.focus == "fictional-monitor-2024/attacks-2024-h1"
+    assert "newsweek-isis-attacks-2024/attacks-2024-h1 gives 153" in info.message
+
+
+def test_a_claimant_contradicting_itself_in_one_source_is_a_warning_naming_both_claims(tmp_path, store):
+    block_start = FICTIONAL_TEXT.index("claim:attacks-2024-h1\n")
+    block = FICTIONAL_TEXT[block_start:FICTIONAL_TEXT.index("\n.\n", block_start) + 3]
+    again = block.replace("claim:attacks-2024-h1\n", "claim:attacks-2024-h1-again\n").replace("kg:value 160 ;", "kg:value 170 ;")
+    path = tmp_path / "twice.ttl"
+    path.write_text(FICTIONAL_TEXT + "\n" + again, encoding="utf-8")
+    report = check_files(store, [path]).validation
+    assert report.conforms
+    warnings = [p for p in report.problems if p.shape == "kgsh:SelfContradictionShape"]
+    assert {p.focus for p in warnings} == {"fictional-monitor-2024/attacks-2024-h1", "fictional-monitor-2024/attacks-2024-h1-again"}
+    assert any("gives 170" in p.message for p in warnings) and all(p.severity == "Warning" for p in warnings)
 
 
 def test_a_reference_to_nothing_is_a_violation_and_nothing_is_added(tmp_path):

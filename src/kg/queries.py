@@ -203,7 +203,7 @@ def load_catalogue(directory: str | Path | None = None) -> dict[str, StoredQuery
     """The stored queries, by name.
 
     >>> sorted(load_catalogue())[:3]
-    ['claims-about-actor', 'claims-by-actor', 'compare-periods']
+    ['claims-about-actor', 'claims-by-actor', 'communication']
     """
     directory = Path(directory) if directory else queries_dir()
     return {
