@@ -47,6 +47,41 @@ def page(loaded_store) -> str:
 
 
 @pytest.fixture(scope="module")
+def multi_page() -> str:
+    """The report of the real facts with the FICTIONAL multi-source fixtures: every kind of difference."""
+    store = FactStore.in_memory()
+    store.load([*default_load_paths(), *sorted((FIXTURES / "multi").glob("*.ttl"))])
+    return build_report(store)
+
+
+def test_where_the_sources_disagree_each_kind_with_both_sides_sources_by_title(multi_page):
+    for kind in ("value-conflict", "relay-variation", "self-contradiction", "attribution-conflict"):
+        assert f'id="disagreements-{kind}"' in multi_page
+    relay = multi_page[multi_page.index('id="disagreements-relay-variation"'):]
+    relay = relay[: relay.index("</section>")]
+    assert ">212<" in relay and ">215<" in relay
+    assert "Fictional Courier: Northern Front attacks might double (a fictional example)" in relay
+    assert "Fictional Gazette: Northern Front attacks surge in the marches (a fictional example)" in relay
+    assert "https://w3id.org/conflict-kg/id/source/" not in relay  # sources by title, never by IRI
+    attribution = multi_page[multi_page.index('id="disagreements-attribution-conflict"'):]
+    assert "a defense official (unnamed, Fictional Tribune)" in attribution[: attribution.index("</section>")]
+    dates = multi_page[multi_page.index('id="date-conflicts"'):]
+    assert "on Monday" in dates[: dates.index("</section>")] and "on Wednesday" in dates[: dates.index("</section>")]
+    assert 'id="wording-variants"' in multi_page
+    corroboration = multi_page[multi_page.index('id="corroboration"'):]
+    corroboration = corroboration[: corroboration.index("</section>")]
+    assert "<th>reporting sources</th>" in corroboration and "<th>independent origins</th>" in corroboration
+    assert "<svg" in corroboration  # the chart: figures by number of independent origins
+
+
+def test_every_warning_is_listed_not_only_counted(multi_page):
+    listed = multi_page[multi_page.index('id="warnings"'):]
+    listed = listed[: listed.index("</details>")]
+    assert listed.count("<li>") == 4  # two relay variations, two attribution conflicts (info), each side
+    assert "kgsh:RelayVariationShape" in listed and "kgsh:AttributionConflictShape" in listed
+
+
+@pytest.fixture(scope="module")
 def hostile_page() -> str:
     store = FactStore.in_memory()
     store.load([*default_load_paths(), FIXTURES / "hostile-labels.ttl"])
@@ -109,6 +144,7 @@ def test_report_cli_writes_the_file(tmp_path):
     pytest.param("page", 1280, "report-desktop", id="desktop"),
     pytest.param("page", 390, "report-phone", id="phone"),
     pytest.param("hostile_page", 1280, "report-hostile", id="hostile-labels"),
+    pytest.param("multi_page", 1280, "report-several-sources", id="several-sources"),
 ])
 def test_the_report_in_headless_chromium(request, tmp_path, fixture, width, name):
     from playwright.sync_api import sync_playwright

@@ -31,7 +31,18 @@ SECTIONS = (
     ("figures-by-place", "territory"),
     ("positions", None),
     ("disagreements", None),
+    ("date-conflicts", None),
+    ("wording-variants", None),
+    ("corroboration", "corroboration"),
     ("overview", None),
+)
+
+#: "Where the sources disagree": one section per kind of difference the disagreements query names.
+DISAGREEMENT_KINDS = (
+    ("value conflict", "Value conflicts: different claimants, values that cannot both be right"),
+    ("relay variation", "Relay variations: outlets relaying one claimant's figure differently"),
+    ("self-contradiction", "Self-contradictions: one claimant, two values in one source"),
+    ("attribution conflict", "Attribution conflicts: the same figure credited to different claimants"),
 )
 
 
@@ -72,7 +83,9 @@ def _cells(result: QueryResult) -> tuple[list[str], list[list[dict[str, Any]]], 
     """Table cells with their evidence links; the claim columns themselves become links."""
     claim_columns = {c for c in result.variables if c == "claim" or c.startswith("claim_") or c.endswith("_claim")}
     # Quotes and sources of figures are one click away, in the evidence section; a stance's own words stay.
-    hidden = claim_columns | {c for c in result.variables if c.startswith("source") or c.endswith("_source")
+    # Sources are shown by title (their *_title columns), never as IRIs.
+    hidden = claim_columns | {c for c in result.variables if (c.startswith("source") or c.endswith("_source"))
+                              and not c.endswith("_title")
                               or (c.endswith("quote") or c.startswith("quote_")) and c != "quote"}
     columns = [c for c in result.variables if c not in hidden]
     cited: set[str] = set()
@@ -217,7 +230,32 @@ def chart_territory(result: QueryResult) -> tuple[str, str] | None:
     return _svg(figure), caption
 
 
-CHARTS = {"periods": chart_periods, "places": chart_places, "totals": chart_totals, "territory": chart_territory}
+def chart_corroboration(result: QueryResult) -> tuple[str, str] | None:
+    """Each figure's sources beside its independent origins: ten outlets relaying one statement are one origin."""
+    if not result.rows:
+        return None
+    rows = result.rows[:12]
+    figure, axes = _figure(6.4, 0.75 * len(rows) + 1.2)
+    labels = [_wrap(f"{r['value']} {str(r['measure_label']).replace(' the subject actor', '')}, {r['period_label']}, "
+                    f"{r['place_label']}", 34) for r in rows]
+    positions = range(len(rows))
+    sources = axes.barh([p + 0.2 for p in positions], [int(r["reporting_sources"]) for r in rows], 0.38, color="#9c9c9c",
+                        label="sources reporting it")
+    origins = axes.barh([p - 0.2 for p in positions], [int(r["independent_origins"]) for r in rows], 0.38,
+                        color="#3b6ea5", label="independent origins")
+    axes.bar_label(sources)
+    axes.bar_label(origins)
+    axes.set_yticks(list(positions), labels, fontsize=7)
+    axes.invert_yaxis()
+    axes.legend(frameon=False, fontsize=8)
+    axes.spines[["top", "right"]].set_visible(False)
+    caption = "; ".join(f"{r['value']} ({r['measure_label']}, {r['period_label']}): {r['reporting_sources']} source(s), "
+                        f"{r['independent_origins']} independent origin(s)" for r in rows)
+    return _svg(figure), caption
+
+
+CHARTS = {"periods": chart_periods, "places": chart_places, "totals": chart_totals, "territory": chart_territory,
+          "corroboration": chart_corroboration}
 
 
 def _versions() -> dict[str, str]:
@@ -246,6 +284,16 @@ def build_report(store, *, now: datetime | None = None) -> str:
     for name, chart in SECTIONS:
         query = catalogue[name]
         result = run_query(query, engine=engine)
+        if name == "disagreements":
+            # Where the sources disagree: a section per kind of difference, each with both sides' words.
+            for kind, question in DISAGREEMENT_KINDS:
+                part = QueryResult(query, result.sparql, result.variables,
+                                   [t for t, r in zip(result.terms, result.rows) if r["difference"] == kind])
+                columns, rows, claims = _cells(part)
+                cited |= claims
+                sections.append(Section(name=f"disagreements-{kind.replace(' ', '-')}", question=question,
+                                        description=query.description, columns=columns, rows=rows))
+            continue
         columns, rows, claims = _cells(result)
         cited |= claims
         section = Section(name=name, question=query.summary, description=query.description, columns=columns, rows=rows)
