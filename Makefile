@@ -26,6 +26,8 @@ demo: venv
 		$(BIN)/kg query $$q --store $(STORE) || exit $$?; done
 	$(BIN)/kg query reporting-chain --param text="153 attacks" --store $(STORE)
 	$(BIN)/kg stats --store $(STORE)
+	@echo
+	@echo "The store is in $(STORE). To run kg yourself: . $(VENV)/bin/activate   (or call $(BIN)/kg)"
 
 test: venv
 	$(BIN)/python -m pytest
