@@ -188,8 +188,16 @@ def load(paths, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, no
             bar.update(task, description=description, advance=1)
 
         report = store.load(paths, check=not no_validate, progress=step)
+        from kg.lifecycle import orphaned_sources
+        from kg.resources import facts_dir
+
+        folders = {Path(p) for p in (paths or [facts_dir()]) if Path(p).is_dir()}
+        orphans = {graph: file for folder in folders for graph, file in orphaned_sources(store, folder).items()}
     for graph, count in report.graphs.items():
         click.echo(f"loaded {count:>6} triples into <{graph}> from {report.files[graph]}")
+    for graph, file in sorted(orphans.items()):
+        click.echo(f"note: <{graph}> is still in the store, but its file {file} is gone; it was not removed. "
+                   f"Remove it with `kg remove {graph.rsplit('/', 1)[-1]}`.", err=True)
     if no_validate:
         verdict = "not validated (--no-validate)"
     elif report.cached:
@@ -385,18 +393,26 @@ def stats(store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
     from rich.table import Table
 
     with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
-        files = store.files() if isinstance(store, FactStore) else {}
         graph_counts = store.graphs()
+        manifest = store.manifest()
+        titles = {str(g): str(t) for g, t in store.select(
+            "SELECT ?g ?title WHERE { GRAPH ?g { ?g <http://www.w3.org/2000/01/rdf-schema#label> ?title } }").rows}
         result = run_query("overview", store=store)
     console = _console()
 
-    graphs = Table(title="Triples per named graph")
-    graphs.add_column("graph")
-    graphs.add_column("triples", justify="right")
-    graphs.add_column("loaded from")
+    # One block per graph (title, file, hash and times do not fit one line each in a table).
+    console.print(f"[bold]Graphs[/bold] — {len(graph_counts)}, with the file each was loaded from (times UTC)")
     for graph, count in graph_counts.items():
-        graphs.add_row(graph, str(count), files.get(graph, ""))
-    console.print(graphs)
+        record = manifest.get(graph, {})
+        block = Table(show_header=False, title=graph, title_justify="left", show_lines=False)
+        block.add_column("field", style="bold", no_wrap=True)
+        block.add_column("value", overflow="fold")
+        for field, value in (("title", titles.get(graph, "")), ("triples", str(count)), ("file", record.get("file", "")),
+                             ("sha256", record.get("sha256", "")), ("added", record.get("added", "")),
+                             ("changed", record.get("changed", ""))):
+            if value:
+                block.add_row(field, value)
+        console.print(block)
     overview = Table(title="Claims")
     for column in ("dimension", "key", "count"):
         overview.add_column(column, justify="right" if column == "count" else "left")
@@ -455,6 +471,36 @@ def add(files, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, dry
     for graph, path in report.files.items():
         click.echo(f"{verb} {path} as <{graph}>")
     click.echo(f"{report.validation.summary()}; {report.triples_read} triples read from the store to check it.")
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True)
+@store_option
+@endpoint_options
+@click.option("--dry-run", is_flag=True, help="Say what would be removed; change nothing.")
+@click.option("--force", is_flag=True, help="Remove even when other sources' claims point into it (those links then dangle).")
+def remove(sources, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, dry_run, force):
+    """Remove sources (by id, source:ID, IRI or facts file) and their records, in one transaction.
+
+    Refuses, naming them, while claims of other sources point at what a removed source
+    describes (unless --force); a refused removal changes nothing. The ontology and the
+    reference data are not sources and are never removed.
+
+    \b
+    Example:
+        kg remove fictional-monitor-2024 --dry-run
+        kg remove fictional-monitor-2024
+    """
+    from kg.lifecycle import remove_sources
+
+    with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
+        report = remove_sources(store, list(sources), dry_run=dry_run, force=force)
+    verb = "would remove" if dry_run else "removed"
+    for graph in report.removed:
+        click.echo(f"{verb} <{graph}> ({report.triples[graph]} triples)")
+    if report.references:
+        click.echo(f"{len(report.references)} link(s) from other sources now point at nothing (--force); "
+                   "`kg validate --store` lists them.", err=True)
 
 
 @main.command(name="new-source")

@@ -32,7 +32,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import pyoxigraph as ox
 import requests
 import requests.auth
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
 from requests.adapters import HTTPAdapter
 import urllib3.exceptions
 from urllib3.util.retry import Retry
@@ -265,8 +265,10 @@ class RemoteStore:
     def graphs(self) -> dict[str, int]:
         """Triples per named graph."""
         result = self.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g")
+        from kg.store import MANIFEST_GRAPH
+
         try:
-            return {str(g): int(n) for g, n in result.rows if isinstance(g, URIRef)}
+            return {str(g): int(n) for g, n in result.rows if isinstance(g, URIRef) and g != MANIFEST_GRAPH}
         except (TypeError, ValueError):
             raise EndpointError(f"Counting the graphs: {redact(self.endpoint.query_url)} answered a count that is not a "
                                 "number; the server's answer cannot be trusted.") from None
@@ -376,6 +378,7 @@ class RemoteStore:
             step(f"sending {facts.path}")
             try:
                 self._put(facts)
+                self._record(facts)
             except EndpointError as error:
                 not_loaded = [str(f.graph_iri) for f in files if str(f.graph_iri) not in loaded]
                 raise PartialLoadError(
@@ -402,11 +405,48 @@ class RemoteStore:
         self._request("POST", self.endpoint.update_url, what=what, data=update.encode("utf-8"),
                       headers={"Content-Type": "application/sparql-update; charset=utf-8"})
 
+    def _record(self, facts: FactsFile) -> None:
+        """Record in the store's manifest graph the file a graph came from, its SHA-256, and when (as the embedded store does)."""
+        from datetime import datetime, timezone
+
+        from kg.cache import file_sha256
+        from kg.store import MANIFEST_GRAPH
+
+        graph, manifest = f"<{facts.graph_iri}>", f"<{MANIFEST_GRAPH}>"
+        now = f'"{datetime.now(timezone.utc).isoformat(timespec="seconds")}"^^<http://www.w3.org/2001/XMLSchema#dateTime>'
+        dc = "http://purl.org/dc/terms/"
+        update = (
+            f"DELETE {{ GRAPH {manifest} {{ {graph} ?p ?o }} }} WHERE {{ GRAPH {manifest} {{ {graph} ?p ?o "
+            f"FILTER (?p != <{dc}created>) }} }} ;\n"
+            f"INSERT DATA {{ GRAPH {manifest} {{ {graph} <http://www.w3.org/ns/prov#wasDerivedFrom> "
+            f"{Literal(display_path(facts.path)).n3()} ; <{dc}identifier> \"sha256:{file_sha256(facts.path)}\" ; "
+            f"<{dc}modified> {now} }} }} ;\n"
+            f"INSERT {{ GRAPH {manifest} {{ {graph} <{dc}created> {now} }} }} WHERE {{ "
+            f"FILTER NOT EXISTS {{ GRAPH {manifest} {{ {graph} <{dc}created> ?c }} }} }}")
+        self._request("POST", self.endpoint.update_url, what=f"Recording <{facts.graph_iri}> in the manifest",
+                      data=update.encode("utf-8"), headers={"Content-Type": "application/sparql-update; charset=utf-8"})
+
     def remove(self, graph_iri: str) -> None:
-        """Remove one named graph."""
-        self._request("POST", self.endpoint.update_url, what=f"Removing <{graph_iri}>",
-                      data=f"DROP SILENT GRAPH <{graph_iri}>".encode(),
-                      headers={"Content-Type": "application/sparql-update"})
+        """Remove one named graph and its manifest record."""
+        self.remove_graphs([graph_iri])
+
+    def remove_graphs(self, graph_iris: list[str]) -> None:
+        """Remove named graphs and their manifest records with one SPARQL Update (one transaction on the server)."""
+        from kg.store import remove_graphs_update
+
+        self._request("POST", self.endpoint.update_url, what=f"Removing {', '.join(f'<{g}>' for g in graph_iris)}",
+                      data=remove_graphs_update(graph_iris).encode("utf-8"), retry=False,
+                      headers={"Content-Type": "application/sparql-update; charset=utf-8"})
+
+    def manifest(self) -> dict[str, dict[str, str]]:
+        """What the store's manifest graph records of each graph (file, sha256, added, changed)."""
+        from kg.store import read_manifest
+
+        return read_manifest(self.select)
+
+    def files(self) -> dict[str, str]:
+        """The file each graph was loaded from, by graph IRI."""
+        return {graph: record["file"] for graph, record in self.manifest().items() if "file" in record}
 
 
 @dataclass(frozen=True)

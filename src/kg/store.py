@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Dataset, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, PROV
+from rdflib.namespace import DCTERMS, PROV, XSD
 
 from kg.cache import ValidationCache, file_sha256
 from kg.engines import OxigraphEngine, term_from_oxigraph
@@ -357,6 +357,10 @@ class FactStore:
             return None
         return ValidationCache(self.path.parent / f"{self.path.name}.validated.json")
 
+    def manifest(self) -> dict[str, dict[str, str]]:
+        """What the manifest records of each graph: ``file``, ``sha256``, ``added`` and ``changed`` (ISO times)."""
+        return read_manifest(self.select)
+
     def file_hashes(self) -> dict[str, str]:
         """The SHA-256 of the file each graph was loaded from, from the manifest, by graph IRI."""
         return self._graph_hashes()
@@ -381,6 +385,7 @@ class FactStore:
         """
         manifest = ox.NamedNode(str(MANIFEST_GRAPH))
         pending = ox.NamedNode(str(PENDING_GRAPH))
+        now = ox.Literal(_now(), datatype=ox.NamedNode(str(XSD.dateTime)))
         journal = [ox.Quad(manifest, pending, ox.NamedNode(str(graph)), manifest) for _, graph, _ in files]
         self._store.extend(journal)  # one transaction: the record exists before any graph does
         counts: dict[str, int] = {}
@@ -392,6 +397,8 @@ class FactStore:
                 self._store.extend([
                     ox.Quad(target, ox.NamedNode(str(PROV.wasDerivedFrom)), ox.Literal(display_path(path)), manifest),
                     ox.Quad(target, ox.NamedNode(str(DCTERMS.identifier)), ox.Literal(f"sha256:{digest}"), manifest),
+                    ox.Quad(target, ox.NamedNode(str(DCTERMS.created)), now, manifest),
+                    ox.Quad(target, ox.NamedNode(str(DCTERMS.modified)), now, manifest),
                 ])
                 counts[str(graph)] = sum(1 for _ in self._store.quads_for_pattern(None, None, None, target))
             self._store.update(f"DELETE WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ <{MANIFEST_GRAPH}> <{PENDING_GRAPH}> ?g }} }}")
@@ -421,6 +428,8 @@ class FactStore:
     def _replace_graphs(self, files: list[FactsFile], hashes: dict[str, str] | None = None) -> None:
         manifest = f"<{MANIFEST_GRAPH}>"
         hashes = hashes or {}
+        added = {graph: record["added"] for graph, record in self.manifest().items() if record.get("added")}
+        now = _now()
         drops = []
         inserts = []
         for facts in files:
@@ -432,6 +441,9 @@ class FactStore:
             inserts.append(f"GRAPH {manifest} {{ {graph} <{PROV.wasDerivedFrom}> {_string(display_path(facts.path))} . }}")
             digest = hashes.get(str(facts.graph_iri)) or file_sha256(facts.path)
             inserts.append(f"GRAPH {manifest} {{ {graph} <{DCTERMS.identifier}> {_string('sha256:' + digest)} . }}")
+            created = added.get(str(facts.graph_iri), now)  # a replaced graph keeps when it was first added
+            inserts.append(f"GRAPH {manifest} {{ {graph} <{DCTERMS.created}> {_datetime(created)} ; "
+                           f"<{DCTERMS.modified}> {_datetime(now)} . }}")
         update = "\n".join(drops) + "\nINSERT DATA {\n" + "\n".join(inserts) + "\n}"
         try:
             self._store.update(update)  # one update request = one transaction
@@ -440,9 +452,11 @@ class FactStore:
 
     def remove(self, graph_iri: str) -> None:
         """Remove one named graph (a source) and its manifest entry, atomically."""
-        self._store.update(
-            f"DROP SILENT GRAPH <{graph_iri}> ; DELETE WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ <{graph_iri}> ?p ?o }} }}"
-        )
+        self.remove_graphs([graph_iri])
+
+    def remove_graphs(self, graph_iris: list[str]) -> None:
+        """Remove named graphs and their manifest entries in one transaction."""
+        self._store.update(remove_graphs_update(graph_iris))
 
 
 def display_path(path: Path) -> str:
@@ -456,6 +470,39 @@ def display_path(path: Path) -> str:
 
 def _string(text: str) -> str:
     return Literal(text).n3()
+
+
+def _now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _datetime(text: str) -> str:
+    return Literal(text, datatype=XSD.dateTime).n3()
+
+
+def remove_graphs_update(graph_iris: list[str]) -> str:
+    """One SPARQL Update that drops graphs and their manifest records (one transaction on any server)."""
+    return " ;\n".join(f"DROP SILENT GRAPH <{g}> ; DELETE WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ <{g}> ?p ?o }} }}"
+                        for g in graph_iris)
+
+
+def read_manifest(select) -> dict[str, dict[str, str]]:
+    """The manifest's record of each graph, read with a store's ``select``."""
+    rows = select(f"""SELECT ?g ?p ?o WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ ?g ?p ?o
+        FILTER (?p IN (<{PROV.wasDerivedFrom}>, <{DCTERMS.identifier}>, <{DCTERMS.created}>, <{DCTERMS.modified}>)) }} }}""")
+    if rows.rows and (list(rows.variables) != ["g", "p", "o"] or any(len(row) != 3 or None in row for row in rows.rows)):
+        raise StoreError("The store's answer about its manifest does not match the question asked; it cannot be trusted.")
+    names = {str(PROV.wasDerivedFrom): "file", str(DCTERMS.identifier): "sha256", str(DCTERMS.created): "added",
+             str(DCTERMS.modified): "changed"}
+    records: dict[str, dict[str, str]] = {}
+    for graph, prop, value in rows.rows:
+        text = str(value)
+        if names[str(prop)] == "sha256":
+            text = text.removeprefix("sha256:")
+        records.setdefault(str(graph), {})[names[str(prop)]] = text
+    return dict(sorted(records.items()))
 
 
 def planned_steps(paths: Iterable[str | Path] | None, *, check: bool = True) -> int:
