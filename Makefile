@@ -29,8 +29,9 @@ demo: venv
 	@echo
 	@echo "The store is in $(STORE). To run kg yourself: . $(VENV)/bin/activate   (or call $(BIN)/kg)"
 
+# The suite on every core (pytest-xdist): about 2 minutes on 2 cores instead of 4.
 test: venv
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 # Every case of the combined engine-agreement test on its own (slow; outside CI).
 test-exhaustive: venv
