@@ -57,6 +57,14 @@ def _anonymous(folder: Path) -> int | None:
         raise
 
 
+def _settle(handle: BinaryIO, mode: int | None) -> None:
+    """Flush a written file to disk and give it the target's permission bits."""
+    handle.flush()
+    os.fsync(handle.fileno())
+    if mode is not None:
+        os.fchmod(handle.fileno(), mode)
+
+
 @contextmanager
 def atomic_output(path: str | Path) -> Iterator[BinaryIO]:
     """A binary file handle whose content replaces ``path`` when the block ends without error.
@@ -71,46 +79,35 @@ def atomic_output(path: str | Path) -> Iterator[BinaryIO]:
     except FileNotFoundError:
         mode = None
     fd = _anonymous(folder)
-    if fd is not None:
-        handle = os.fdopen(fd, "wb")
+    if fd is None:
+        handle = tempfile.NamedTemporaryFile(dir=folder, prefix=f".{target.name}.", suffix=".tmp", delete=False)
+        named = Path(handle.name)
         try:
             yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-            if mode is not None:
-                os.fchmod(handle.fileno(), mode)
-            # Name the anonymous file beside the target, then rename it over the target.
-            named = folder / f".{target.name}.{os.getpid()}.{id(handle):x}.tmp"
+            _settle(handle, mode)
+            handle.close()
+            os.replace(named, target)
+        except BaseException:
+            handle.close()
+            named.unlink(missing_ok=True)
+            raise
+        return
+    with os.fdopen(fd, "wb") as handle:
+        yield handle
+        _settle(handle, mode)
+        # Name the anonymous file beside the target, then rename it over the target.
+        named = folder / f".{target.name}.{os.getpid()}.{id(handle):x}.tmp"
+        try:
             if not _link_anonymous(handle.fileno(), named):
-                # Some sandboxes refuse to name anonymous files: copy into a named one (removed on error).
+                # Some sandboxes refuse to name anonymous files: copy into a named one.
                 with open(handle.fileno(), "rb", closefd=False) as written, open(named, "xb") as copy:
                     written.seek(0)
                     shutil.copyfileobj(written, copy)
-                    copy.flush()
-                    os.fsync(copy.fileno())
-                    if mode is not None:
-                        os.fchmod(copy.fileno(), mode)
-            try:
-                os.replace(named, target)
-            except BaseException:
-                named.unlink(missing_ok=True)
-                raise
-        finally:
-            handle.close()
-        return
-    handle = tempfile.NamedTemporaryFile(dir=folder, prefix=f".{target.name}.", suffix=".tmp", delete=False)
-    try:
-        yield handle
-        handle.flush()
-        os.fsync(handle.fileno())
-        if mode is not None:
-            os.fchmod(handle.fileno(), mode)
-        handle.close()
-        os.replace(handle.name, target)
-    except BaseException:
-        handle.close()
-        Path(handle.name).unlink(missing_ok=True)
-        raise
+                    _settle(copy, mode)
+            os.replace(named, target)
+        except BaseException:
+            named.unlink(missing_ok=True)
+            raise
 
 
 def write_bytes(path: str | Path, data: bytes) -> None:
