@@ -99,6 +99,11 @@ def remove_sources(store, names: list[str | Path], *, dry_run: bool = False, for
     Raises:
         BadInputError: A name is not a stored source (the ontology and reference data are not sources).
         ReferencedSourceError: Other sources point into them and ``force`` is not given; nothing changed.
+
+    >>> from kg import FactStore
+    >>> store = FactStore.in_memory(); _ = store.load()
+    >>> remove_sources(store, ["newsweek-isis-attacks-2024"], dry_run=True).removed
+    ['https://w3id.org/conflict-kg/id/source/newsweek-isis-attacks-2024']
     """
     graphs = store.graphs()
     iris = list(dict.fromkeys(source_iri(name) for name in names))
