@@ -272,3 +272,21 @@ def test_validate_takes_files_or_a_store_not_both(tmp_path):
     assert kg("load", "--store", store).exit_code == 0
     result = kg("validate", FIXTURES / "conflicting-source.ttl", "--store", store)
     assert result.exit_code == 2 and "not both" in result.output and "kg add" in result.output
+
+
+@pytest.mark.parametrize("param, suggestion", [
+    pytest.param("period_a=period:2024-H1", "Did you mean period:2024-h1", id="period-in-capitals"),
+    pytest.param("measure=measure:no-such-measure", "`kg terms measure` lists them", id="unknown-measure"),
+])
+def test_an_unknown_term_in_a_parameter_is_named_with_the_closest_ones(store_path, param, suggestion):
+    result = kg("query", "compare-periods", "-p", param, "--store", store_path)
+    assert result.exit_code == 2 and "is not in the store" in result.output and suggestion in result.output
+
+
+def test_terms_lists_what_parameters_can_name_with_labels(store_path):
+    result = kg("terms", "measure", "--store", store_path)
+    assert result.exit_code == 0
+    assert "measure:attacks-claimed" in result.output and "attacks the subject actor claimed responsibility for" in result.output
+    everything = kg("terms", "--store", store_path).output
+    assert "actor:centcom" in everything and "source:newsweek-isis-attacks-2024" in everything
+    assert kg("terms", "no-such-kind", "--store", store_path).exit_code == 2

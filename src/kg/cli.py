@@ -309,7 +309,10 @@ def query(name, param_values, query_file, fmt, show_query, engine, max_rows, all
         result = run_query(stored, engine=RdflibEngine(dataset_from_files(default_load_paths())), params=params,
                            **limits)
     else:
+        from kg.queries import unknown_terms
+
         with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
+            unknown_terms(stored, params, store.engine)
             result = run_query(stored, store=store, params=params, **limits)
     if fmt != "table":
         click.echo(render(fmt, result.variables, result.terms), nl=False)
@@ -471,6 +474,40 @@ def add(files, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, dry
     for graph, path in report.files.items():
         click.echo(f"{verb} {path} as <{graph}>")
     click.echo(f"{report.validation.summary()}; {report.triples_read} triples read from the store to check it.")
+
+
+@main.command()
+@click.argument("kind", required=False)
+@store_option
+@endpoint_options
+def terms(kind, store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
+    """List the terms users pass as parameters, with their labels: actors, measures, periods,
+    places, sources, communications… (KIND narrows the list to one kind).
+
+    \b
+    Example:
+        kg terms measure
+        kg query compare-periods -p measure=measure:operatives-killed
+    """
+    from kg.namespaces import DATA_PREFIXES
+
+    kinds = [kind] if kind else [k for k in ("actor", "measure", "period", "place", "source", "communication", "event",
+                                             "topic")]
+    unknown = [k for k in kinds if k not in DATA_PREFIXES]
+    if unknown:
+        raise click.BadParameter(f"{unknown[0]!r} is not a kind of term; use one of {', '.join(DATA_PREFIXES)}.",
+                                 param_hint="KIND")
+    with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
+        for name in kinds:
+            namespace = DATA_PREFIXES[name]
+            rows = store.select(f"""SELECT ?t (SAMPLE(STR(?l)) AS ?label) WHERE {{ ?t a ?type
+                FILTER (isIRI(?t) && STRSTARTS(STR(?t), "{namespace}")) OPTIONAL {{ ?t <http://www.w3.org/2000/01/rdf-schema#label> ?l }}
+                }} GROUP BY ?t ORDER BY ?t""").rows
+            if not rows:
+                continue
+            click.echo(click.style(name, bold=True))
+            for term, label in rows:
+                click.echo(f"  {name}:{str(term)[len(namespace):]:<44} {label or ''}")
 
 
 @main.command()

@@ -288,6 +288,46 @@ def run_query(
     return QueryResult(stored, sparql, result.variables, result.rows)
 
 
+def unknown_terms(stored: StoredQuery, values: dict[str, str], engine: Engine) -> None:
+    """Refuse IRI parameters that name nothing in the store, suggesting the closest known terms.
+
+    A typo (``measure:no-such-measure``, ``period:2024-H1``) would otherwise answer "no rows".
+
+    Raises:
+        QueryParameterError: Naming the unknown term and up to three close ones of the same kind.
+
+    >>> from kg import FactStore
+    >>> store = FactStore.in_memory(); _ = store.load()
+    >>> unknown_terms(load_catalogue()["compare-periods"], {"period_a": "period:2024-H1"}, store.engine)
+    Traceback (most recent call last):
+    ...
+    kg.errors.QueryParameterError: Parameter period_a: period:2024-H1 is not in the store. Did you mean period:2024-h1, period:2024, period:2023? `kg terms period` lists them.
+    """
+    import difflib
+
+    from kg.namespaces import DATA_PREFIXES
+
+    for name, raw in values.items():
+        param = stored.param(name)
+        if param.type != "iri" or raw in (None, ""):
+            continue
+        iri = stored._iri(param, str(raw))
+        found = engine.select(f"SELECT ?x WHERE {{ {{ {iri.n3()} ?p ?o }} UNION {{ ?s ?p {iri.n3()} }} BIND (1 AS ?x) }} LIMIT 1")
+        if found.rows:
+            continue
+        kind = next((k for k, ns in DATA_PREFIXES.items() if str(iri).startswith(ns)), None)
+        suggestion = ""
+        if kind is not None:
+            namespace = DATA_PREFIXES[kind]
+            known = [str(r[0]) for r in engine.select(
+                f"SELECT DISTINCT ?t WHERE {{ ?t a ?type FILTER (isIRI(?t) && STRSTARTS(STR(?t), \"{namespace}\")) }}").rows]
+            names = {f"{kind}:{k[len(namespace):]}": k for k in known}
+            close = difflib.get_close_matches(f"{kind}:{str(iri)[len(namespace):]}", list(names), n=3, cutoff=0.5)
+            suggestion = (f" Did you mean {', '.join(close)}?" if close else "") + f" `kg terms {kind}` lists them."
+        shown = f"{kind}:{str(iri)[len(DATA_PREFIXES[kind]):]}" if kind else f"<{iri}>"
+        raise QueryParameterError(f"Parameter {name}: {shown} is not in the store.{suggestion}")
+
+
 def check_query_text(sparql: str, *, allow_service: Iterable[str] = (), name: str = "the query") -> None:
     """Refuse a query nested too deeply, or one that calls a ``SERVICE`` not allowed.
 
