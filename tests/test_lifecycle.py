@@ -138,3 +138,23 @@ def test_load_of_a_folder_says_which_stored_sources_lost_their_file(tmp_path, mo
     assert "kg remove fictional-monitor-2024" in again.stderr
     with FactStore(tmp_path / "s") as store:
         assert MONITOR_GRAPH in store.graphs()  # never removed silently
+
+
+def test_the_store_is_found_from_any_folder_of_the_project_and_a_foreign_folder_is_refused(tmp_path, monkeypatch):
+    monkeypatch.delenv("KG_STORE", raising=False)
+    shutil.copytree(facts_dir(), tmp_path / "facts")
+    (tmp_path / "ontology").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(main, ["load"]).exit_code == 0
+    deep = tmp_path / "notes" / "2024"
+    deep.mkdir(parents=True)
+    monkeypatch.chdir(deep)
+    stats = CliRunner().invoke(main, ["stats"])
+    assert stats.exit_code == 0 and "newsweek-isis-attacks-2024" in stats.output
+    assert not (deep / ".kg").exists()  # no second store built where the command ran
+    foreign = tmp_path / "papers"
+    foreign.mkdir()
+    (foreign / "draft.txt").write_text("mine")
+    refused = CliRunner().invoke(main, ["load", "--store", str(foreign)])
+    assert refused.exit_code == 2 and "not a kg store" in refused.output
+    assert sorted(p.name for p in foreign.iterdir()) == ["draft.txt"]

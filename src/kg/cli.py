@@ -78,7 +78,8 @@ store_option = click.option(
     type=click.Path(file_okay=False, path_type=Path),
     envvar="KG_STORE",
     default=None,
-    help="The embedded store's folder [default: .kg/store, or $KG_STORE].",
+    help="The embedded store's folder [default: $KG_STORE, else the project's .kg/store, found by walking up from "
+         "the current folder as git does].",
 )
 
 
@@ -125,9 +126,10 @@ def _opened(store: FactStore) -> FactStore:
 
 
 def _open_existing(store_path: Path | None) -> FactStore:
-    path = store_path or default_store_path()
+    path = (store_path or default_store_path()).resolve()
     if not path.exists():
-        raise KgError(f"There is no store at {path}. Build it first with `kg load` (or point --store at one).")
+        raise KgError(f"There is no store at {path}. Build it first with `kg load` in the project's folder (or point "
+                      "--store at one, or set $KG_STORE).")
     store = _opened(FactStore(path))
     if not store.graphs():
         store.close()

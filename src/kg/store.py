@@ -53,9 +53,28 @@ EXPORT_FORMATS = {
 }
 
 
-def default_store_path() -> Path:
-    """``$KG_STORE`` if set, else ``.kg/store`` under the current directory."""
-    return Path(os.environ.get("KG_STORE") or DEFAULT_STORE)
+def default_store_path(start: Path | None = None) -> Path:
+    """``$KG_STORE`` if set; else the project's store, found the way git finds its repository.
+
+    Walking up from ``start`` (the current directory): the first folder holding ``.kg/store``,
+    else the first that looks like a kg project (``facts/`` and ``ontology/``), gets
+    ``.kg/store``; outside any project, ``.kg/store`` under ``start``.
+
+    >>> import tempfile; project = Path(tempfile.mkdtemp()); (project / ".kg" / "store").mkdir(parents=True)
+    >>> (project / "deep" / "er").mkdir(parents=True)
+    >>> default_store_path(project / "deep" / "er") == project / ".kg" / "store"
+    True
+    """
+    if os.environ.get("KG_STORE"):
+        return Path(os.environ["KG_STORE"])
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / DEFAULT_STORE).is_dir():
+            return folder / DEFAULT_STORE
+    for folder in (here, *here.parents):
+        if (folder / "facts").is_dir() and (folder / "ontology").is_dir():
+            return folder / DEFAULT_STORE
+    return here / DEFAULT_STORE
 
 
 @dataclass
@@ -100,6 +119,11 @@ class FactStore:
 
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path is not None else None
+        if self.path is not None and self.path.is_dir() and any(self.path.iterdir()) \
+                and not (self.path / "CURRENT").exists():
+            # Oxigraph would fill any folder with its database files: refuse one that holds something else.
+            raise StoreError(f"{self.path.resolve()} is a folder with other files in it, not a kg store; give an empty "
+                             "or new folder, or an existing store, with --store PATH.")
         try:
             if self.path is None:
                 self._store = ox.Store()
