@@ -157,3 +157,13 @@ def test_the_readme_walkthrough_end_to_end(tmp_path):
 def test_new_source_refuses_bad_arguments(tmp_path, args):
     result = kg("new-source", *args, "--out", tmp_path)
     assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_a_skeleton_with_no_claims_is_not_added(tmp_path):
+    """The template as written, before any claim is filled in, is refused: a source with no claims is a violation."""
+    store = tmp_path / "s"
+    assert kg("load", "--store", store).exit_code == 0
+    assert kg(*NEW_SOURCE_ARGS, "--out", tmp_path).exit_code == 0
+    result = kg("add", tmp_path / "fictional-monitor-2024.ttl", "--dry-run", "--store", store)
+    assert result.exit_code == 1
+    assert "kgsh:SourceHasClaimsShape" in result.output and "This source has no claims" in result.output

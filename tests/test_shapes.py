@@ -62,7 +62,9 @@ CASES = [
     pytest.param("DELETE { ?e oa:hasSource ?s } WHERE { claim:attacks-2024-h1 kg:evidence ?e . ?e oa:hasSource ?s }",
                  "EvidenceSourceShape",
                  "name the source document", id="evidence-without-source"),
-    pytest.param("DELETE { ?e oa:hasSource ?s } INSERT { ?e oa:hasSource source:other . source:other ?p ?o } WHERE { "
+    # source:other gets something stated in it, so that only the evidence rule is broken (not "a source states something").
+    pytest.param("DELETE { ?e oa:hasSource ?s } INSERT { ?e oa:hasSource source:other . source:other ?p ?o . "
+                 "[] kg:statedIn source:other } WHERE { "
                  "claim:attacks-2024-h1 kg:evidence ?e . ?e oa:hasSource ?s . ?s ?p ?o FILTER (?p != kg:excludes) }",
                  "EvidenceMatchesSourceShape", "not the source document it is stated in", id="evidence-from-another-source"),
     pytest.param(_set("claim:attacks-2024-h1", "kg:value", "-153"), "QuantityValueShape", "non-negative", id="negative-value"),
