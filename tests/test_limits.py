@@ -161,3 +161,19 @@ def test_a_closed_pipe_ends_quietly(store_path):
         f"set -o pipefail; {sys.executable} -m kg.cli query evidence --store {store_path} --format csv | head -c 10",
         shell=True, capture_output=True, text=True, timeout=60, executable="/bin/bash")
     assert status.returncode == 0, status.stderr
+
+
+@pytest.mark.parametrize("command", sorted(main.commands))
+@pytest.mark.parametrize("hostile", [
+    pytest.param(["/dev/zero"], id="a-device"),
+    pytest.param(["x" * 300], id="a-300-character-argument"),
+    pytest.param(["--no-such-option"], id="an-unknown-option"),
+    pytest.param(["\u202eevil\u200b"], id="bidi-and-zero-width"),
+])
+def test_every_command_meets_hostile_arguments_without_a_traceback(tmp_path, store_path, monkeypatch, command, hostile):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KG_STORE", str(store_path))
+    result = kg(command, *hostile)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    assert result.exit_code in (1, 2), (result.exit_code, result.output)
