@@ -13,9 +13,8 @@ import re
 from rdflib import Literal
 
 from kg.errors import BadInputError
-from kg.namespaces import BASE, turtle_prefixes
+from kg.namespaces import BASE, SLUG, turtle_prefixes
 
-_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 def slug(text: str) -> str:
@@ -54,9 +53,9 @@ def new_source_template(
     >>> "kg:characterCount 3 ;" in ttl and "source:example-2024" in ttl
     True
     """
-    if not _ID.fullmatch(source_id):
+    if not SLUG.fullmatch(source_id):
         raise BadInputError(f"--id must be lower-case words joined by hyphens (e.g. newsweek-isis-attacks-2024), not {source_id!r}.")
-    if publisher.startswith("actor:") and _ID.fullmatch(publisher[6:]):
+    if publisher.startswith("actor:") and SLUG.fullmatch(publisher[6:]):
         publisher_ref, new_actor = publisher, ""
     elif publisher.startswith(BASE + "id/actor/"):
         publisher_ref, new_actor = f"<{publisher}>", ""

@@ -16,14 +16,12 @@ from rich.console import Console
 from kg.atomicfile import atomic_output, write_text
 from kg.errors import KgError, ValidationFailed
 from kg.inputs import read_utf8
-from kg.namespaces import claim_iri
+from kg.namespaces import SLUG, claim_iri
 from kg.queries import StoredQuery, get_query, load_catalogue, run_query
 from kg.results import ResultFormat, display, render, to_table
 from kg.store import EXPORT_FORMATS, FactStore, default_store_path
 from kg.validate import validate
 
-#: A source id, as the README's IRI scheme says: lower-case words joined by hyphens.
-_SOURCE_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 #: A query file larger than this is not a hand-written question.
 MAX_QUERY_BYTES = 1024 * 1024
 #: Tables wider than this many columns are printed one record per block.
@@ -564,7 +562,7 @@ def new_source(source_id, title, publisher, url, source_text, language, out_dir,
     from kg.authoring import new_source_template
     from kg.quotes import read_text
 
-    if not _SOURCE_ID.fullmatch(source_id) or len(source_id) > 100:
+    if not SLUG.fullmatch(source_id) or len(source_id) > 100:
         raise click.BadParameter(f"{source_id[:120]!r} is not a source id: use lower-case words joined by hyphens "
                                  "(e.g. reuters-isis-attacks-2024), at most 100 characters.", param_hint="--id")
     target = out_dir / f"{source_id}.ttl"

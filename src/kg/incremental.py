@@ -27,7 +27,8 @@ from rdflib import RDF, RDFS, BNode, Graph, URIRef
 
 from kg.cache import file_sha256
 from kg.errors import BadInputError, ValidationFailed
-from kg.namespaces import KG
+from kg.lifecycle import is_stored_source
+from kg.namespaces import KG, SOURCE_TYPES
 from kg.rdffiles import FactsFile, read_facts_file
 from kg.store import MANIFEST_GRAPH
 from kg.validate import ValidationReport, validate
@@ -113,16 +114,10 @@ def _own_nodes(graph: Graph) -> set:
     return nodes
 
 
-_SOURCE_TYPES = (KG.SourceDocument, KG.NewsArticle)
-
-
 def _stored_graph(store, iri: URIRef) -> tuple[bool, bool]:
     """Whether the store has this graph, and whether it is a source's (it describes itself as a source)."""
     rows = store.select(f"SELECT ?s WHERE {{ GRAPH {iri.n3()} {{ ?s ?p ?o }} }} LIMIT 1").rows
-    if not rows:
-        return False, False
-    types = {row[0] for row in store.select(f"SELECT ?t WHERE {{ GRAPH {iri.n3()} {{ {iri.n3()} a ?t }} }}").rows}
-    return True, bool(types & set(_SOURCE_TYPES))
+    return (True, is_stored_source(store, iri)) if rows else (False, False)
 
 
 def _owned(store, files: list[FactsFile], *, replace: bool) -> list[FactsFile]:
@@ -136,7 +131,7 @@ def _owned(store, files: list[FactsFile], *, replace: bool) -> list[FactsFile]:
     hashes = store.file_hashes()
     for facts in files:
         iri = facts.graph_iri
-        if not any((iri, RDF.type, kind) in facts.graph for kind in _SOURCE_TYPES):
+        if not any((iri, RDF.type, kind) in facts.graph for kind in SOURCE_TYPES):
             raise BadInputError(
                 f"{facts.path} is not a source's facts file: it describes <{iri}>, which is not a kg:SourceDocument "
                 "(the ontology or the reference data). `kg add` adds and replaces sources only; change the ontology "
@@ -174,7 +169,7 @@ def _dependents(store, replaced: set[URIRef]) -> list[FactsFile]:
           GRAPH ?other {{ ?s ?q ?target }}
           FILTER (?other NOT IN ({", ".join(g.n3() for g in sorted(replaced))}, {MANIFEST_GRAPH.n3()}))
           GRAPH ?other {{ ?other a ?type }}
-          FILTER (?type IN ({", ".join(t.n3() for t in _SOURCE_TYPES)}))
+          FILTER (?type IN ({", ".join(t.n3() for t in SOURCE_TYPES)}))
         }} ORDER BY ?other""").rows
     return [FactsFile(path=Path(str(row[0]).rsplit("/", 1)[-1]), graph=store.graph(str(row[0])), graph_iri=URIRef(row[0]))
             for row in rows]

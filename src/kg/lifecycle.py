@@ -7,17 +7,14 @@ SPARQL Update), and a refused one changes nothing.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import URIRef
 
 from kg.errors import BadInputError, KgError
-from kg.namespaces import BASE, KG
+from kg.namespaces import BASE, SLUG, SOURCE_TYPES
 
-_SOURCE_TYPES = f"<{KG.SourceDocument}>, <{KG.NewsArticle}>"
-_SOURCE_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 class ReferencedSourceError(KgError):
@@ -57,14 +54,16 @@ def source_iri(name: str | Path) -> URIRef:
         text = text[len("source:"):]
     if text.startswith(BASE + "id/source/"):
         return URIRef(text)
-    if _SOURCE_ID.fullmatch(text):
+    if SLUG.fullmatch(text):
         return URIRef(f"{BASE}id/source/{text}")
     raise BadInputError(f"{text[:120]!r} names no source: give its id (e.g. fictional-monitor-2024), source:ID, "
                         "its IRI or its facts file.")
 
 
-def _is_source(store, iri: URIRef) -> bool:
-    rows = store.select(f"SELECT ?t WHERE {{ GRAPH <{iri}> {{ <{iri}> a ?t FILTER (?t IN ({_SOURCE_TYPES})) }} }} LIMIT 1")
+def is_stored_source(store, iri: URIRef) -> bool:
+    """Whether the store's graph ``iri`` is a source's: it describes itself as a source document."""
+    types = ", ".join(t.n3() for t in SOURCE_TYPES)
+    rows = store.select(f"SELECT ?t WHERE {{ GRAPH <{iri}> {{ <{iri}> a ?t FILTER (?t IN ({types})) }} }} LIMIT 1")
     return bool(rows.rows)
 
 
@@ -110,7 +109,7 @@ def remove_sources(store, names: list[str | Path], *, dry_run: bool = False, for
     for iri in iris:
         if str(iri) not in graphs:
             raise BadInputError(f"<{iri}> is not in the store; `kg stats` lists the stored sources.")
-        if not _is_source(store, iri):
+        if not is_stored_source(store, iri):
             raise BadInputError(f"<{iri}> is not a source (it holds the ontology or reference data): kg remove "
                                 "removes sources only.")
     report = RemovalReport(removed=[str(i) for i in iris], triples={str(i): graphs[str(i)] for i in iris},

@@ -57,6 +57,10 @@ def turtle_prefixes(**extra: str) -> str:
 
 
 _SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+#: A slug or a source id, as the README's IRI scheme says: lower-case words joined by hyphens.
+SLUG = re.compile(_SLUG)
+#: The classes whose instance names a source's graph.
+SOURCE_TYPES = (KG.SourceDocument, KG.NewsArticle)
 _CLAIM_IRI = re.compile(rf"^{re.escape(BASE)}id/claim/({_SLUG})/({_SLUG})$")
 _CLAIM_NAME = re.compile(rf"^({_SLUG})/({_SLUG})$")
 

@@ -17,7 +17,7 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from kg.errors import BadInputError
 from kg.inputs import read_bounded, regular_file
-from kg.namespaces import KG, VOID
+from kg.namespaces import KG, SOURCE_TYPES, VOID
 
 _BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 #: Unicode categories that make an IRI look like another: format (zero-width, bidi controls), controls,
@@ -179,7 +179,7 @@ def read_facts_file(path: str | Path) -> FactsFile:
     path = Path(path)
     graph = read_turtle(path)
     iri = graph_iri_for(graph, path)
-    if any((iri, RDF.type, kind) in graph for kind in (KG.SourceDocument, KG.NewsArticle)):
+    if any((iri, RDF.type, kind) in graph for kind in SOURCE_TYPES):
         check_source_terms(graph, path)
     return FactsFile(path=path, graph=graph, graph_iri=iri)
 
