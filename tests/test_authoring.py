@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,10 +14,14 @@ from click.testing import CliRunner
 from rdflib import Graph, URIRef
 
 from kg.cli import main
+from kg.queries import run_query
 from kg.quotes import coverage, verify_quotes
 from kg.resources import facts_dir
+from kg.store import FactStore
 
 from conftest import FIRST_SOURCE_FACTS, FIXTURES, SOURCES
+
+README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
 
 FICTIONAL_TEXT = FIXTURES / "fictional-monitor-2024.txt"
 FICTIONAL_FACTS = FIXTURES / "fictional-monitor-2024.ttl"
@@ -146,6 +151,30 @@ def test_the_readme_walkthrough_end_to_end(tmp_path):
         assert "Fictional Monitor" in disagreements.output and "160" in disagreements.output
         compare = kg("query", "compare-periods", "-p", "across_sources=yes", "--format", "csv", "--store", store).output
         assert len(compare.splitlines()) == 3  # header, CENTCOM's 153 and the monitor's 160, each against 121
+        # The monitor corrects itself (the README: edit 160 → 161, then replace, saying why).
+        facts = Path("facts/fictional-monitor-2024.ttl")
+        facts.write_text(facts.read_text().replace("kg:value 160 ;", "kg:value 161 ;"))
+        replaced = kg("add", "--replace", facts, "--reason", "The monitor corrected 160 to 161", "--store", store)
+        assert replaced.exit_code == 0, replaced.output
+        assert "The monitor corrected 160 to 161" in kg("history", "fictional-monitor-2024", "--store", store).output
+        assert '+ fictional-monitor-2024/attacks-2024-h1 kg:value "161"' in kg(
+            "history", "fictional-monitor-2024", "--last", "--store", store).output
+        assert kg("retract", "fictional-monitor-2024/attacks-2024-h1", "--reason", "The monitor withdrew the figure",
+                  "--store", store).exit_code == 0
+        assert "The monitor withdrew the figure" in kg("query", "retracted", "--format", "csv", "--store", store).output
+        assert "Fictional Monitor" not in kg("query", "who-said", "--format", "csv", "--store", store).output
+        assert kg("remove", "fictional-monitor-2024", "--store", store).exit_code == 0
+        facts.unlink()
+        # The README's Python example, run as written after the walkthrough, prints the first source's figures.
+        example = re.search(r"## The Python API\n\n```python\n(.*?)```", README, re.S).group(1)
+        names: dict = {}
+        exec(compile(example, "README.md (The Python API)", "exec"), names)
+        assert (names["row"]["value_a"], names["row"]["value_b"], names["row"]["annualised_ratio"]) == (
+            153, 121, Decimal("2.536"))
+        assert names["conforms"] is True
+        with FactStore(store) as opened:
+            assert run_query("compare-periods", store=opened).rows[0]["value_a"] == 153
+            assert "https://w3id.org/conflict-kg/id/source/fictional-monitor-2024" not in opened.graphs()
     finally:
         os.chdir(cwd)
 

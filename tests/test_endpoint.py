@@ -82,7 +82,7 @@ def test_load_puts_each_file_in_its_graph(remote):
     assert remote.graphs() == {
         "https://w3id.org/conflict-kg/id/reference": 406,
         "https://w3id.org/conflict-kg/id/source/newsweek-isis-attacks-2024": 1468,
-        "https://w3id.org/conflict-kg/ontology": 621,
+        "https://w3id.org/conflict-kg/ontology": 642,
     }
 
 
@@ -295,7 +295,7 @@ def test_a_load_failing_midway_names_what_was_loaded_and_a_rerun_completes_it(tm
             result = kg("load", "--endpoint", url)
             assert result.exit_code == 0, result.output
         with RemoteStore(Endpoint.at(real)) as store:
-            assert sum(store.graphs().values()) == 621 + 1468 + 406
+            assert sum(store.graphs().values()) == 642 + 1468 + 406
 
 
 def test_add_over_the_endpoint_checks_against_the_remote_store(tmp_path):

@@ -155,7 +155,7 @@ def test_add_cli_dry_run_and_add(tmp_path):
     corrected = variant(tmp_path, "kg:value 160 ;", "kg:value 161 ;")
     refused = CliRunner().invoke(main, ["add", str(corrected), "--store", str(store_path)])
     assert refused.exit_code == 2 and "already in the store" in refused.output and "unchanged" not in refused.output
-    replaced = CliRunner().invoke(main, ["add", "--replace", str(corrected), "--store", str(store_path)])
+    replaced = CliRunner().invoke(main, ["add", "--replace", str(corrected), "--reason", "corrected", "--store", str(store_path)])
     assert replaced.exit_code == 0, replaced.output
     with FactStore(store_path) as store:
         assert store.graphs()[FICTIONAL_GRAPH] == len(read_facts_file(corrected).graph)
@@ -245,13 +245,13 @@ def test_replacing_a_source_rechecks_the_claims_of_other_sources_that_point_into
         add_files(store, [relaying])
         before = store.export("nquads")
         with pytest.raises(ValidationFailed) as failure:
-            add_files(store, [renamed], replace=True)
+            add_files(store, [renamed], replace=True, reason="renamed a claim")
         (problem,) = [p for p in failure.value.report.problems if p.severity == "Violation"]
         assert problem.shape == "kgsh:DanglingLinkShape"
         assert problem.file == "the stored source <https://w3id.org/conflict-kg/id/source/fictional-monitor-2024>"
         assert store.export("nquads") == before
         # The same correction that keeps the claim is accepted.
-        add_files(store, [newsweek], replace=True)
+        add_files(store, [newsweek], replace=True, reason="back")
 
 
 ONTOLOGY_REDEFINITION = """@prefix kg: <https://w3id.org/conflict-kg/ontology#> .

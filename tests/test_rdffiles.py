@@ -60,3 +60,26 @@ def test_a_folder_and_a_missing_file_are_explained(tmp_path):
         read_facts_file(tmp_path)
     with pytest.raises(BadInputError, match="no such file"):
         read_facts_file(tmp_path / "missing.ttl")
+
+
+def test_a_control_character_in_a_datatype_iri_is_refused_in_one_paragraph(tmp_path):
+    """Found by the fuzzer: U+0080 in the xsd prefix reached only literals' datatypes, which Oxigraph then refused."""
+    from kg.errors import BadInputError
+    from kg.rdffiles import read_turtle
+
+    path = tmp_path / "f.ttl"
+    path.write_text('PREFIX xsd: <\u0080ttp://www.w3.org/2001/XMLSchema#>\n<http://e/s> <http://e/p> "1"^^xsd:date .\n',
+                    encoding="utf-8")
+    with pytest.raises(BadInputError, match="U\\+0080"):
+        read_turtle(path)
+
+
+def test_an_iri_oxigraph_would_refuse_is_refused_at_parse(tmp_path):
+    """Found by the fuzzer: rdflib takes <¡ttp://…> (no valid scheme); Oxigraph, later, would not."""
+    from kg.errors import BadInputError
+    from kg.rdffiles import read_turtle
+
+    path = tmp_path / "f.ttl"
+    path.write_text('<http://e/s> <http://e/p> <\u00a1ttp://e/o> .\n', encoding="utf-8")
+    with pytest.raises(BadInputError, match="is not a valid IRI"):
+        read_turtle(path)

@@ -16,7 +16,7 @@ from rich.console import Console
 from kg.atomicfile import atomic_output, write_text
 from kg.errors import KgError, ValidationFailed
 from kg.inputs import read_utf8
-from kg.namespaces import SLUG, claim_iri
+from kg.namespaces import HISTORY_GRAPH, KG, RETRACTIONS_GRAPH, SLUG, claim_iri
 from kg.queries import StoredQuery, get_query, load_catalogue, run_query
 from kg.results import ResultFormat, display, render, to_table
 from kg.store import EXPORT_FORMATS, FactStore, default_store_path
@@ -386,7 +386,8 @@ def export(fmt, output, store_path):
 @store_option
 @endpoint_options
 def stats(store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
-    """Claims by kind, claimant and source, and triples per graph (with their files).
+    """Claims by kind, claimant and source, and per graph its title, triples, file, content hash,
+    when it was added and changed, its versions and retracted claims.
 
     \b
     Example:
@@ -400,6 +401,13 @@ def stats(store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
         manifest = store.manifest()
         titles = {str(g): str(t) for g, t in store.select(
             "SELECT ?g ?title WHERE { GRAPH ?g { ?g <http://www.w3.org/2000/01/rdf-schema#label> ?title } }").rows}
+        titles[str(RETRACTIONS_GRAPH)] = "retractions (kg retract; kg query retracted lists them)"
+        earlier = {str(g): int(n) for g, n in store.select(
+            f"SELECT ?g (COUNT(?v) AS ?n) WHERE {{ GRAPH <{HISTORY_GRAPH}> {{ ?v <http://www.w3.org/ns/prov#specializationOf> ?g }} }} "
+            "GROUP BY ?g").rows}
+        retracted = {str(g): int(n) for g, n in store.select(
+            f"""SELECT ?g (COUNT(DISTINCT ?t) AS ?n) WHERE {{ GRAPH <{RETRACTIONS_GRAPH}> {{ ?r <{KG.retracts}> ?t }}
+                GRAPH ?g {{ ?t ?p ?o }} FILTER (?g != <{RETRACTIONS_GRAPH}>) }} GROUP BY ?g""").rows}
         result = run_query("overview", store=store)
     console = _console()
 
@@ -412,7 +420,9 @@ def stats(store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
         block.add_column("value", overflow="fold")
         for field, value in (("title", titles.get(graph, "")), ("triples", str(count)), ("file", record.get("file", "")),
                              ("sha256", record.get("sha256", "")), ("added", record.get("added", "")),
-                             ("changed", record.get("changed", ""))):
+                             ("changed", record.get("changed", "")),
+                             ("versions", f"{earlier[graph] + 1} (kg history)" if graph in earlier else ""),
+                             ("retracted", f"{retracted[graph]} (kg query retracted)" if graph in retracted else "")):
             if value:
                 block.add_row(field, value)
         console.print(block)
@@ -431,9 +441,11 @@ def stats(store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
 @click.option("--dry-run", is_flag=True, help="Check only; write nothing.")
 @click.option("--replace", is_flag=True,
               help="Let a file replace a source already in the store (a corrected version of it).")
+@click.option("--reason", default=None, metavar="TEXT",
+              help="Why the source is replaced (required with --replace; kept in its history).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text for people, json for tools.")
-def add(files, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, dry_run, replace, fmt):
+def add(files, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, dry_run, replace, reason, fmt):
     """Check new facts files against the store, then add them: nothing invalid gets in.
 
     Each file is parsed (a syntax error is shown as file:line:column with a caret), then
@@ -445,20 +457,22 @@ def add(files, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, dry
     its source's graph in one transaction; with any, nothing is written (exit 1).
 
     kg add never replaces the ontology or the reference data, and replaces a source
-    already in the store only with --replace (then the claims of other sources that point
-    into it are checked again against the new version).
+    already in the store only with --replace and a --reason (then the claims of other
+    sources that point into it are checked again against the new version). The version
+    replaced is kept in the store's history: `kg history SOURCE` lists and compares them;
+    answers come from the current version.
 
     \b
     Example:
         kg add facts/my-new-source.ttl --dry-run
         kg add facts/my-new-source.ttl
-        kg add --replace facts/my-new-source.ttl     # a corrected version
+        kg add --replace facts/my-new-source.ttl --reason "The outlet corrected the July figure"
     """
     from kg.incremental import add_files
 
     with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
         try:
-            report = add_files(store, files, dry_run=dry_run, replace=replace)
+            report = add_files(store, files, dry_run=dry_run, replace=replace, reason=reason)
         except ValidationFailed as failure:
             if fmt == "json":
                 click.echo(failure.report.to_json())
@@ -470,9 +484,12 @@ def add(files, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, dry
     if report.validation.problems:
         click.echo(report.validation.to_text())
         click.echo()
-    verb = "would add" if dry_run else "added"
     for graph, path in report.files.items():
-        click.echo(f"{verb} {path} as <{graph}>")
+        if graph in report.replaced:
+            verb = "would replace" if dry_run else "replaced"
+            click.echo(f"{verb} <{graph}> with {path} (the version replaced is kept: kg history {graph.rsplit('/', 1)[-1]})")
+        else:
+            click.echo(f"{'would add' if dry_run else 'added'} {path} as <{graph}>")
     click.echo(f"{report.validation.summary()}; {report.triples_read} triples read from the store to check it.")
 
 
@@ -538,6 +555,96 @@ def remove(sources, store_path, endpoint, gsp_endpoint, update_endpoint, timeout
     if report.references:
         click.echo(f"{len(report.references)} link(s) from other sources now point at nothing (--force); "
                    "`kg validate --store` lists them.", err=True)
+
+
+@main.command()
+@click.argument("source")
+@store_option
+@endpoint_options
+@click.option("--diff", "diff_version", type=int, default=None, metavar="N",
+              help="Show what changed from version N to the version after it.")
+@click.option("--last", is_flag=True, help="Show what the last replacement changed (the previous version against the current).")
+def history(source, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, diff_version, last):
+    """List a source's versions (each `kg add --replace` keeps the one it replaces), or show what changed.
+
+    Each version is listed with its number, content hash, the file it came from, when it
+    was loaded and replaced, and why. Answers always come from the current version (the
+    last). With --diff N (or --last), the triples removed (-) and added (+) from version N
+    to the next, blank nodes matched by structure.
+
+    \b
+    Example:
+        kg history fictional-monitor-2024
+        kg history fictional-monitor-2024 --last
+    """
+    from kg.lifecycle import diff, history as versions_of
+    from kg.validate import shorten
+
+    with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
+        if diff_version is None and not last:
+            versions = versions_of(store, source)
+            click.echo(f"{len(versions)} version(s) of {source}, oldest first; answers come from the current one (times UTC)")
+            for v in versions:
+                state = "current" if v.iri is None else f"replaced {v.replaced}"
+                click.echo(f"version {v.number} ({state}): sha256 {(v.sha256 or 'unknown')[:16]}, {v.triples} triples, "
+                           f"loaded {v.loaded or 'unknown'}")
+                if v.file:
+                    click.echo(f"    file: {v.file}")
+                if v.reason:
+                    click.echo(f"    replaced because: {v.reason}")
+            return
+        change = diff(store, source, diff_version)
+    click.echo(f"version {change.older.number} ({(change.older.sha256 or '')[:16]}) → version {change.newer.number} "
+               f"({(change.newer.sha256 or '')[:16]}){'' if change.newer.iri else ', current'}: "
+               f"{len(change.removed)} triple(s) removed, {len(change.added)} added"
+               + (f"; reason: {change.older.reason}" if change.older.reason else ""))
+    for sign, lines in (("-", change.removed), ("+", change.added)):
+        for line in lines:
+            click.echo(f"{sign} {_short_triple(line, shorten)}")
+
+
+def _short_triple(line: str, shorten) -> str:
+    """An N-Triples line with its IRIs in prefixed form, for reading."""
+    import re
+
+    from rdflib import URIRef
+
+    return re.sub(r"<([^<>\s]+)>", lambda m: shorten(URIRef(m.group(1))), line.rstrip(" ."))
+
+
+@main.command()
+@click.argument("targets", nargs=-1, required=True)
+@store_option
+@endpoint_options
+@click.option("--reason", default=None, metavar="TEXT", help="Why (required to retract; kept with the record).")
+@click.option("--date", "on", default=None, metavar="YYYY-MM-DD", help="When the retraction takes effect (default today, UTC).")
+@click.option("--undo", is_flag=True, help="Withdraw the retractions instead: the claims count again.")
+@click.option("--dry-run", is_flag=True, help="Say what would be recorded; change nothing.")
+def retract(targets, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, reason, on, undo, dry_run):
+    """Retract claims (SOURCE-ID/slug) or whole sources (their id): they stay in the store, and
+    every stored query leaves them out unless given -p include_retracted=yes.
+
+    A retraction records the reason and the date in the store's retractions graph, all
+    targets in one transaction. `kg query retracted` lists them; --undo withdraws them.
+
+    \b
+    Example:
+        kg retract fictional-monitor-2024/attacks-2024-h1 --reason "The outlet withdrew the figure"
+        kg query retracted
+        kg retract fictional-monitor-2024/attacks-2024-h1 --undo
+    """
+    from kg.lifecycle import now_utc, retract as record, unretract
+
+    if not undo and not (reason or "").strip():
+        raise click.UsageError("A retraction needs a reason: --reason TEXT.")
+    with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
+        if undo:
+            done = unretract(store, list(targets), dry_run=dry_run)
+        else:
+            done = record(store, list(targets), reason=reason, on=on, now=now_utc(), dry_run=dry_run)
+    verb = ("would withdraw" if dry_run else "withdrew") if undo else ("would retract" if dry_run else "retracted")
+    for retraction in done:
+        click.echo(f"{verb} <{retraction.target}>" + ("" if undo else f" (from {retraction.date}: {retraction.reason})"))
 
 
 @main.command(name="new-source")

@@ -40,6 +40,7 @@ from urllib3.util.retry import Retry
 from kg.deadline import within
 from kg.engines import SelectResult, term_from_oxigraph, too_many_rows
 from kg.errors import BadInputError, KgError, ValidationFailed
+from kg.namespaces import BOOKKEEPING_GRAPHS, MANIFEST_GRAPH
 from kg.rdffiles import FactsFile, read_facts_file, read_turtle, sniff_facts_file
 from kg.store import LoadReport, display_path, expand_paths
 from kg.validate import ValidationReport, validate
@@ -265,18 +266,14 @@ class RemoteStore:
     def graphs(self) -> dict[str, int]:
         """Triples per named graph."""
         result = self.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g")
-        from kg.store import MANIFEST_GRAPH
-
         try:
-            return {str(g): int(n) for g, n in result.rows if isinstance(g, URIRef) and g != MANIFEST_GRAPH}
+            return {str(g): int(n) for g, n in result.rows if isinstance(g, URIRef) and g not in BOOKKEEPING_GRAPHS}
         except (TypeError, ValueError):
             raise EndpointError(f"Counting the graphs: {redact(self.endpoint.query_url)} answered a count that is not a "
                                 "number; the server's answer cannot be trusted.") from None
 
     def file_hashes(self) -> dict[str, str]:
         """The SHA-256 of the file each graph was loaded from, where the store's manifest graph records it."""
-        from kg.store import MANIFEST_GRAPH
-
         rows = self.select(f"SELECT ?g ?id WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ ?g <http://purl.org/dc/terms/identifier> ?id }} }}").rows
         return {str(g): str(i)[len("sha256:"):] for g, i in rows if str(i).startswith("sha256:")}
 
@@ -352,8 +349,8 @@ class RemoteStore:
     def describe(self, iris: list[URIRef], *, exclude_graphs: Iterable[URIRef] = (), depth: int = 2) -> Graph:
         """The triples of each IRI in every graph but the excluded ones, with their blank-node details (one CONSTRUCT per 500 IRIs)."""
         graph = Graph()
-        excluded = sorted(set(exclude_graphs))
-        exclude = f"FILTER (?g NOT IN ({', '.join(g.n3() for g in excluded)}))" if excluded else ""
+        excluded = sorted(set(exclude_graphs) | set(BOOKKEEPING_GRAPHS))
+        exclude = f"FILTER (?g NOT IN ({', '.join(g.n3() for g in excluded)}))"
         for start in range(0, len(iris), 500):
             values = " ".join(iri.n3() for iri in iris[start : start + 500])
             graph += self.construct(f"""
@@ -366,8 +363,13 @@ class RemoteStore:
                 }}""")
         return graph
 
-    def write(self, files: list[FactsFile], *, progress: Callable[[str], None] | None = None) -> None:
+    def write(self, files: list[FactsFile], *, progress: Callable[[str], None] | None = None,
+              records: dict[str, str] | None = None) -> None:
         """Put already-validated files, each into its graph, one request per file.
+
+        Args:
+            records: SPARQL Update text sent with each graph's manifest record, by graph IRI
+                (the history of a replaced source, :func:`kg.lifecycle.history_records`).
 
         Raises:
             PartialLoadError: A request failed after others succeeded.
@@ -378,7 +380,7 @@ class RemoteStore:
             step(f"sending {facts.path}")
             try:
                 self._put(facts)
-                self._record(facts)
+                self._record(facts, also=(records or {}).get(str(facts.graph_iri)))
             except EndpointError as error:
                 not_loaded = [str(f.graph_iri) for f in files if str(f.graph_iri) not in loaded]
                 raise PartialLoadError(
@@ -405,12 +407,11 @@ class RemoteStore:
         self._request("POST", self.endpoint.update_url, what=what, data=update.encode("utf-8"),
                       headers={"Content-Type": "application/sparql-update; charset=utf-8"})
 
-    def _record(self, facts: FactsFile) -> None:
+    def _record(self, facts: FactsFile, *, also: str | None = None) -> None:
         """Record in the store's manifest graph the file a graph came from, its SHA-256, and when (as the embedded store does)."""
         from datetime import datetime, timezone
 
         from kg.cache import file_sha256
-        from kg.store import MANIFEST_GRAPH
 
         graph, manifest = f"<{facts.graph_iri}>", f"<{MANIFEST_GRAPH}>"
         now = f'"{datetime.now(timezone.utc).isoformat(timespec="seconds")}"^^<http://www.w3.org/2001/XMLSchema#dateTime>'
@@ -423,8 +424,15 @@ class RemoteStore:
             f"<{dc}modified> {now} }} }} ;\n"
             f"INSERT {{ GRAPH {manifest} {{ {graph} <{dc}created> {now} }} }} WHERE {{ "
             f"FILTER NOT EXISTS {{ GRAPH {manifest} {{ {graph} <{dc}created> ?c }} }} }}")
+        if also:
+            update += " ;\n" + also
         self._request("POST", self.endpoint.update_url, what=f"Recording <{facts.graph_iri}> in the manifest",
                       data=update.encode("utf-8"), headers={"Content-Type": "application/sparql-update; charset=utf-8"})
+
+    def update(self, sparql: str) -> None:
+        """Run one SPARQL Update request (one transaction on the server); never retried."""
+        self._request("POST", self.endpoint.update_url, what="Updating the store", data=sparql.encode("utf-8"),
+                      retry=False, headers={"Content-Type": "application/sparql-update; charset=utf-8"})
 
     def remove(self, graph_iri: str) -> None:
         """Remove one named graph and its manifest record."""

@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Protocol
 
 import pyoxigraph as ox
-from rdflib import BNode, Dataset, Literal, Node, URIRef
+from rdflib import BNode, Dataset, Literal, Node, URIRef, Variable
 
 from kg.errors import KgError
 
@@ -79,6 +79,19 @@ def _iri(value: str) -> URIRef:
     return URIRef(value)
 
 
+def term_to_oxigraph(term: Node):
+    """An rdflib term as a pyoxigraph term (for substitutions)."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)) if term.datatype else None)
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    raise TypeError(f"cannot bind {term!r}")
+
+
 def term_from_oxigraph(term) -> Node | None:
     """Convert a pyoxigraph term to the equal rdflib term."""
     if term is None:
@@ -96,13 +109,17 @@ class OxigraphEngine:
     """Queries a :class:`pyoxigraph.Store` with its default graph as the union of all graphs."""
 
     name = "oxigraph"
+    #: Parameters arrive as a VALUES block: Oxigraph's substitutions (SEP-0007) only take
+    #: variables the query projects, and most parameters are not projected.
+    binds_variables = False
 
     def __init__(self, store: ox.Store):
         self.store = store
 
-    def select(self, sparql: str, *, max_rows: int | None = None) -> SelectResult:
+    def select(self, sparql: str, *, max_rows: int | None = None, bindings: dict[str, Node] | None = None) -> SelectResult:
         try:
-            solutions = self.store.query(sparql, use_default_graph_as_union=True)
+            substitutions = {ox.Variable(name): term_to_oxigraph(term) for name, term in (bindings or {}).items()}
+            solutions = self.store.query(sparql, use_default_graph_as_union=True, substitutions=substitutions or None)
             if not isinstance(solutions, ox.QuerySolutions):
                 raise KgError("kg runs SELECT queries only; this query is an ASK, CONSTRUCT or DESCRIBE.")
             variables = [v.value for v in solutions.variables]
@@ -118,13 +135,15 @@ class RdflibEngine:
     """Queries an rdflib :class:`~rdflib.Dataset` whose default graph is the union of its graphs."""
 
     name = "rdflib"
+    #: Takes parameter values as ``bindings`` (rdflib's initBindings).
+    binds_variables = True
 
     def __init__(self, dataset: Dataset):
         self.dataset = dataset
 
-    def select(self, sparql: str, *, max_rows: int | None = None) -> SelectResult:
+    def select(self, sparql: str, *, max_rows: int | None = None, bindings: dict[str, Node] | None = None) -> SelectResult:
         try:
-            result = self.dataset.query(sparql)
+            result = self.dataset.query(sparql, initBindings={Variable(name): term for name, term in (bindings or {}).items()})
             if result.type != "SELECT":
                 raise KgError("kg runs SELECT queries only; this query is an ASK, CONSTRUCT or DESCRIBE.")
             variables = [str(v) for v in result.vars]

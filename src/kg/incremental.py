@@ -27,10 +27,9 @@ from rdflib import RDF, RDFS, BNode, Graph, URIRef
 
 from kg.cache import file_sha256
 from kg.errors import BadInputError, ValidationFailed
-from kg.lifecycle import is_stored_source
-from kg.namespaces import KG, SOURCE_TYPES
+from kg.lifecycle import history_records, is_stored_source, now_utc
+from kg.namespaces import KG, MANIFEST_GRAPH, RETRACTIONS_GRAPH, SOURCE_TYPES
 from kg.rdffiles import FactsFile, read_facts_file
-from kg.store import MANIFEST_GRAPH
 from kg.validate import ValidationReport, validate
 
 #: How many colliding IRIs a message lists before "and N more".
@@ -54,6 +53,7 @@ class AddReport:
     triples_read: int = 0
     added: bool = False
     parsed: list[FactsFile] = field(default_factory=list, repr=False)
+    replaced: list[str] = field(default_factory=list)
 
     @property
     def conforms(self) -> bool:
@@ -99,11 +99,16 @@ def neighbourhood(store, facts: FactsFile, exclude: set[URIRef] | None = None) -
         rows = " ".join(f"({m.n3()} {pe.n3()} {pl.n3()})" for m, pe, pl in keys[start : start + 200])
         # The period first: the selective lookup (Oxigraph's planner keeps written order on ties).
         graph += store.construct(f"""
-            CONSTRUCT {{ ?other ?p ?o . ?o <{RDFS.label}> ?label }} WHERE {{
+            CONSTRUCT {{ ?other ?p ?o . ?o <{RDFS.label}> ?label .
+                         ?claim_retraction <{KG.retracts}> ?other . ?source_retraction <{KG.retracts}> ?source }} WHERE {{
               VALUES (?measure ?period ?place) {{ {rows} }}
               GRAPH ?g {{ ?other <{KG.period}> ?period ; <{KG.place}> ?place ; <{KG.measure}> ?measure ; ?p ?o . }}
               FILTER ({exclude_filter})
               OPTIONAL {{ FILTER (isIRI(?o)) GRAPH ?labels {{ ?o <{RDFS.label}> ?label }} }}
+              # Retracted figures (or sources) are compared with nothing: their retractions come along.
+              OPTIONAL {{ GRAPH <{RETRACTIONS_GRAPH}> {{ ?claim_retraction <{KG.retracts}> ?other }} }}
+              OPTIONAL {{ GRAPH ?g {{ ?other <{KG.statedIn}> ?source }}
+                         GRAPH <{RETRACTIONS_GRAPH}> {{ ?source_retraction <{KG.retracts}> ?source }} }}
             }}""")
     return graph
 
@@ -237,19 +242,32 @@ def check_files(store, paths: Iterable[str | Path], *, replace: bool = False) ->
         if triple[0] not in own:
             data.add(triple)
     report = validate([data], origin=origin, only=own)
-    return AddReport(report, {str(f.graph_iri): str(f.path) for f in files}, triples_read=len(context), parsed=files)
+    return AddReport(report, {str(f.graph_iri): str(f.path) for f in files}, triples_read=len(context), parsed=files,
+                     replaced=[str(f.graph_iri) for f in replaced])
 
 
-def add_files(store, paths: Iterable[str | Path], *, dry_run: bool = False, replace: bool = False) -> AddReport:
+def add_files(store, paths: Iterable[str | Path], *, dry_run: bool = False, replace: bool = False,
+              reason: str | None = None) -> AddReport:
     """Check new facts files against a store and, if they conform, write them atomically.
 
+    Args:
+        replace: Allow replacing stored sources (see :func:`check_files`); the versions
+            replaced are kept in the store's history (:func:`kg.lifecycle.history`).
+        reason: Why they are replaced (required when one is).
+
     Raises:
+        BadInputError: A source would be replaced without a reason.
         ValidationFailed: A violation was found; nothing was written.
     """
     report = check_files(store, paths, replace=replace)
+    if report.replaced and not (reason or "").strip():
+        raise BadInputError(
+            f"Replacing {', '.join(f'<{g}>' for g in report.replaced)} needs a reason (kg add --replace FILE "
+            "--reason TEXT): the history keeps why each version was replaced. Nothing was written.")
     if not report.conforms:
         raise ValidationFailed(report.validation)
     if not dry_run:
-        store.write(report.parsed)
+        records = history_records(store, [URIRef(g) for g in report.replaced], reason=reason or "", now=now_utc())
+        store.write(report.parsed, records=records)
         report.added = True
     return report

@@ -16,6 +16,14 @@ UNIT = Namespace("http://qudt.org/vocab/unit/")
 ONTOLOGY_GRAPH = URIRef(BASE + "ontology")
 #: The named graph that holds the reference data shared by all sources.
 REFERENCE_GRAPH = URIRef(BASE + "id/reference")
+#: The graph recording which file each named graph was loaded from, its hash and when.
+MANIFEST_GRAPH = URIRef(BASE + "id/manifest")
+#: The graph keeping the earlier versions of replaced sources (``kg history``).
+HISTORY_GRAPH = URIRef(BASE + "id/history")
+#: The graph of retraction records (``kg retract``); part of the data queries read.
+RETRACTIONS_GRAPH = URIRef(BASE + "id/retractions")
+#: kg's own bookkeeping: never listed as data, queried as data, exported or validated.
+BOOKKEEPING_GRAPHS = (MANIFEST_GRAPH, HISTORY_GRAPH)
 
 #: Prefixes for the kinds of things the data names (IRI scheme: ``{BASE}id/{kind}/{slug}``).
 DATA_PREFIXES = {

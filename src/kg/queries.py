@@ -49,6 +49,12 @@ class Param:
     required: bool = False
 
 
+#: The parameter of every stored query that leaves out retracted claims (kg retract).
+INCLUDE_RETRACTED = Param(
+    name="include_retracted", type="string", default="no", example="yes",
+    description="Give yes to include retracted claims and sources (kg retract); by default they are left out.")
+
+
 @dataclass(frozen=True)
 class StoredQuery:
     """One stored query: its header and its SPARQL text.
@@ -97,6 +103,9 @@ class StoredQuery:
             if param.type not in PARAM_TYPES:
                 raise BadInputError(f"{path or name}: parameter {param.name} has type {param.type!r}; use one of {', '.join(PARAM_TYPES)}.")
             params.append(param)
+        body = "\n".join(line for line in sparql.splitlines() if not line.lstrip().startswith("#"))
+        if "?include_retracted" in body and not any(p.name == "include_retracted" for p in params):
+            params.append(INCLUDE_RETRACTED)  # every query that leaves out retracted claims offers them back
         return cls(
             name=name,
             summary=str(header.get("summary", "")).strip(),
@@ -127,8 +136,33 @@ class StoredQuery:
             QueryParameterError: An unknown or missing parameter, or a malformed value.
 
         >>> q = load_catalogue()["figures-by-place"]
-        >>> "VALUES (?measure ?subject)" in q.bind({"subject": "actor:sdf"})
+        >>> "VALUES (?measure ?subject ?include_retracted)" in q.bind({"subject": "actor:sdf"})
         True
+        """
+        if not self.params:
+            self.bindings(values)  # refuses unknown parameters
+            return self.sparql
+        bound = self.bindings(values)
+        terms = [bound.get(param.name) for param in self.params]
+        names = " ".join(f"?{p.name}" for p in self.params)
+        row = " ".join(term.n3() if term is not None else "UNDEF" for term in terms)
+        block = f"\n  VALUES ({names}) {{ ({row}) }}\n"
+        match = _WHERE_OPEN.search(_strip_comments(self.sparql))
+        if match is None:
+            raise BadInputError(f"{self.path or self.name}: no WHERE {{ found to bind parameters in.")
+        return self.sparql[: match.end()] + block + self.sparql[match.end() :]
+
+    def bindings(self, values: dict[str, str] | None = None) -> dict[str, Node]:
+        """The RDF term each parameter is bound to (defaults applied; parameters left unbound are absent).
+
+        Engines that can pre-bind variables take these (rdflib ``initBindings``, Oxigraph
+        ``substitutions``); :meth:`bind` writes them as a ``VALUES`` block for the others.
+
+        Raises:
+            QueryParameterError: An unknown or missing parameter, or a malformed value.
+
+        >>> load_catalogue()["figures-by-place"].bindings({"subject": "actor:sdf"})["subject"]
+        rdflib.term.URIRef('https://w3id.org/conflict-kg/id/actor/sdf')
         """
         values = dict(values or {})
         for name in values:
@@ -138,9 +172,7 @@ class StoredQuery:
                 f"Query {self.name} needs at least one of: {', '.join(self.requires_one_of)} "
                 f"(e.g. --param {self.requires_one_of[0]}=...)."
             )
-        if not self.params:
-            return self.sparql
-        terms: list[Node | None] = []
+        bound: dict[str, Node] = {}
         for param in self.params:
             raw = values.get(param.name, param.default)
             if raw in (None, ""):
@@ -149,16 +181,9 @@ class StoredQuery:
                         f"Query {self.name} needs the parameter {param.name} ({param.description.strip()}); "
                         f"e.g. --param {param.name}={param.example or '...'}"
                     )
-                terms.append(None)
             else:
-                terms.append(self._term(param, str(raw)))
-        names = " ".join(f"?{p.name}" for p in self.params)
-        row = " ".join(term.n3() if term is not None else "UNDEF" for term in terms)
-        block = f"\n  VALUES ({names}) {{ ({row}) }}\n"
-        match = _WHERE_OPEN.search(_strip_comments(self.sparql))
-        if match is None:
-            raise BadInputError(f"{self.path or self.name}: no WHERE {{ found to bind parameters in.")
-        return self.sparql[: match.end()] + block + self.sparql[match.end() :]
+                bound[param.name] = self._term(param, str(raw))
+        return bound
 
     def _term(self, param: Param, raw: str) -> Node:
         if param.type == "string":
@@ -282,7 +307,13 @@ def run_query(
         engine = store.engine
     sparql = stored.bind(params)
     check_query_text(sparql, allow_service=allow_service, name=str(stored.path or stored.name))
-    result: SelectResult = within(timeout, lambda: engine.select(sparql, max_rows=max_rows), timed_out=lambda: QueryLimitError(
+    if getattr(engine, "binds_variables", False) and stored.params:
+        # The engine's own mechanism (Oxigraph substitutions, rdflib initBindings): the query text stays as written.
+        bindings = stored.bindings(params)
+        work = lambda: engine.select(stored.sparql, max_rows=max_rows, bindings=bindings)
+    else:
+        work = lambda: engine.select(sparql, max_rows=max_rows)
+    result: SelectResult = within(timeout, work, timed_out=lambda: QueryLimitError(
         f"The query did not finish within {timeout:g} s, kg's time limit; kg stopped waiting for it. Narrow the "
         "question, or raise the limit with --timeout."))
     return QueryResult(stored, sparql, result.variables, result.rows)

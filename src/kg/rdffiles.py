@@ -12,7 +12,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import OWL, RDF, Graph, URIRef
+import pyoxigraph as ox
+from rdflib import OWL, RDF, Graph, Literal, URIRef
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from kg.errors import BadInputError
@@ -88,7 +89,9 @@ def read_turtle(path: str | Path) -> Graph:
         raise BadInputError(f"{path}: not valid Turtle: {error}") from None
     finally:
         quiet.setLevel(level)
-    for term in {t for triple in graph for t in triple if isinstance(t, URIRef)}:
+    iris = {t for triple in graph for t in triple if isinstance(t, URIRef)}
+    iris |= {t.datatype for t in graph.objects() if isinstance(t, Literal) and t.datatype is not None}  # xsd: mistyped too
+    for term in iris:
         if _BAD_IRI.search(term):
             raise BadInputError(
                 f"{path}: <{term}> is not a valid IRI (it contains a space or one of <>\"{{}}|^`\\); "
@@ -102,6 +105,12 @@ def read_turtle(path: str | Path) -> Graph:
                 f"{path}: <{shown}> contains invisible or text-direction characters ({names}): "
                 "such an IRI looks like another one but names something else. Retype it."
             )
+        try:
+            ox.NamedNode(str(term))  # the IRI grammar (RFC 3987) Oxigraph holds every IRI to; rdflib is laxer
+        except ValueError as error:
+            shown = term.encode("ascii", "backslashreplace").decode("ascii")
+            raise BadInputError(f"{path}: <{shown}> is not a valid IRI ({error}); check the IRI or the prefix it "
+                                "was written with.") from None
     return graph
 
 
@@ -199,6 +208,15 @@ def check_source_terms(graph: Graph, path: Path) -> None:
         raise BadInputError(
             f"{path} defines ontology terms ({', '.join('kg:' + t[len(str(KG)):] for t in minted[:5])}): a source file "
             "may only use the ontology's terms. Propose new terms in ontology/kg.ttl, with a label and a definition."
+        )
+    # Retractions and earlier versions are the store's records, made by kg retract and kg add --replace:
+    # a source file asserting them could withdraw other sources' claims.
+    records = sorted({str(p) for p in (KG.retracts, KG.content) if (None, p, None) in graph}
+                     | {str(c) for c in (KG.Retraction, KG.SourceVersion) if (None, RDF.type, c) in graph})
+    if records:
+        raise BadInputError(
+            f"{path} asserts {', '.join('kg:' + t[len(str(KG)):] for t in records)}: retractions and earlier versions "
+            "are the store's own records. Retract with `kg retract`; replace a source with `kg add --replace`."
         )
     for subject, other in graph.subject_objects(OWL.sameAs):
         if any(str(t).startswith(_KG_IDS) for t in (subject, other)):

@@ -29,7 +29,7 @@ from kg.cache import ValidationCache, file_sha256
 from kg.engines import OxigraphEngine, term_from_oxigraph
 from kg.errors import BadInputError, StoreError, ValidationFailed
 from kg.inputs import regular_file
-from kg.namespaces import BASE, PREFIXES
+from kg.namespaces import BASE, BOOKKEEPING_GRAPHS, HISTORY_GRAPH, KG, MANIFEST_GRAPH, PREFIXES, RETRACTIONS_GRAPH
 from kg.partitioned import PART_BYTES
 from kg.rdffiles import FactsFile, read_facts_file, sniff_facts_file
 from kg.resources import default_load_paths
@@ -37,8 +37,6 @@ from kg.validate import ValidationReport, validate
 
 #: Where the store lives unless ``--store`` or ``KG_STORE`` says otherwise.
 DEFAULT_STORE = Path(".kg/store")
-#: The graph recording which file each named graph was loaded from.
-MANIFEST_GRAPH = URIRef(BASE + "id/manifest")
 #: Journal entries (in the manifest graph): graphs a file-by-file load is creating.
 PENDING_GRAPH = URIRef(BASE + "id/manifest#pendingGraph")
 #: Roughly, for deciding when a store is large enough to validate in parts.
@@ -171,11 +169,11 @@ class FactStore:
     # --- reading -----------------------------------------------------------------
 
     def graphs(self) -> dict[str, int]:
-        """Triples per named graph, the manifest left out."""
+        """Triples per named graph, kg's bookkeeping (manifest, history) left out."""
         # Counted by Oxigraph (about 13 times sooner than iterating the quads in Python at 100k triples).
         counts = {row["graph"].value: int(row["triples"].value) for row in self._store.query(
             "SELECT ?graph (COUNT(*) AS ?triples) WHERE { GRAPH ?graph { ?s ?p ?o } } GROUP BY ?graph")
-            if isinstance(row["graph"], ox.NamedNode) and row["graph"].value != str(MANIFEST_GRAPH)}
+            if isinstance(row["graph"], ox.NamedNode) and URIRef(row["graph"].value) not in BOOKKEEPING_GRAPHS}
         return dict(sorted(counts.items()))
 
     def files(self) -> dict[str, str]:
@@ -217,7 +215,7 @@ class FactStore:
     def describe(self, iris: list[URIRef], *, exclude_graphs: Iterable[URIRef] = (), depth: int = 2) -> Graph:
         """The triples of each IRI in every graph but the excluded ones, with their blank-node details, by index lookups."""
         graph = Graph()
-        excluded = {str(g) for g in exclude_graphs} | {str(MANIFEST_GRAPH)}
+        excluded = {str(g) for g in exclude_graphs} | {str(g) for g in BOOKKEEPING_GRAPHS}
         pending = [(ox.NamedNode(str(iri)), 0) for iri in iris]
         while pending:
             subject, level = pending.pop()
@@ -231,9 +229,22 @@ class FactStore:
                     pending.append((quad.object, level + 1))
         return graph
 
-    def write(self, files: list[FactsFile]) -> None:
-        """Write already-validated files, each replacing its graph, in one transaction."""
-        self._replace_graphs(files, {str(f.graph_iri): file_sha256(f.path) for f in files})
+    def write(self, files: list[FactsFile], *, records: dict[str, str] | None = None) -> None:
+        """Write already-validated files, each replacing its graph, in one transaction.
+
+        Args:
+            records: SPARQL Update text to run in the same transaction, by graph IRI (the
+                history of a replaced source, :func:`kg.lifecycle.history_records`).
+        """
+        self._replace_graphs(files, {str(f.graph_iri): file_sha256(f.path) for f in files},
+                             also=list((records or {}).values()))
+
+    def update(self, sparql: str) -> None:
+        """Run one SPARQL Update: one transaction, all of it or nothing."""
+        try:
+            self._store.update(sparql)
+        except OSError as error:
+            raise StoreError(f"Writing to the store failed, nothing was changed: {error}") from None
 
     def validate(self, *, part_bytes: int | None = None) -> ValidationReport:
         """Validate everything the store holds.
@@ -288,9 +299,9 @@ class FactStore:
                 return data
             output.write(data)
             return None
-        manifest = str(MANIFEST_GRAPH)
+        bookkeeping = {str(g) for g in BOOKKEEPING_GRAPHS}
         quads = (q for q in self._store.quads_for_pattern(None, None, None, None)
-                 if not isinstance(q.graph_name, ox.NamedNode) or q.graph_name.value != manifest)
+                 if not isinstance(q.graph_name, ox.NamedNode) or q.graph_name.value not in bookkeeping)
         return ox.serialize(quads, output, format=rdf_format)
 
     # --- writing -----------------------------------------------------------------
@@ -449,7 +460,8 @@ class FactStore:
                 f"{drops} DELETE WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ <{MANIFEST_GRAPH}> <{PENDING_GRAPH}> ?g }} }}")
         return graphs
 
-    def _replace_graphs(self, files: list[FactsFile], hashes: dict[str, str] | None = None) -> None:
+    def _replace_graphs(self, files: list[FactsFile], hashes: dict[str, str] | None = None, *,
+                        also: list[str] = ()) -> None:
         manifest = f"<{MANIFEST_GRAPH}>"
         hashes = hashes or {}
         added = {graph: record["added"] for graph, record in self.manifest().items() if record.get("added")}
@@ -469,10 +481,7 @@ class FactStore:
             inserts.append(f"GRAPH {manifest} {{ {graph} <{DCTERMS.created}> {_datetime(created)} ; "
                            f"<{DCTERMS.modified}> {_datetime(now)} . }}")
         update = "\n".join(drops) + "\nINSERT DATA {\n" + "\n".join(inserts) + "\n}"
-        try:
-            self._store.update(update)  # one update request = one transaction
-        except OSError as error:
-            raise StoreError(f"Writing to the store failed, nothing was changed: {error}") from None
+        self.update(" ;\n".join([update, *also]))  # one update request = one transaction
 
     def remove(self, graph_iri: str) -> None:
         """Remove one named graph (a source) and its manifest entry, atomically."""
@@ -480,7 +489,7 @@ class FactStore:
 
     def remove_graphs(self, graph_iris: list[str]) -> None:
         """Remove named graphs and their manifest entries in one transaction."""
-        self._store.update(remove_graphs_update(graph_iris))
+        self.update(remove_graphs_update(graph_iris))
 
 
 def display_path(path: Path) -> str:
@@ -507,9 +516,14 @@ def _datetime(text: str) -> str:
 
 
 def remove_graphs_update(graph_iris: list[str]) -> str:
-    """One SPARQL Update that drops graphs and their manifest records (one transaction on any server)."""
-    return " ;\n".join(f"DROP SILENT GRAPH <{g}> ; DELETE WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ <{g}> ?p ?o }} }}"
-                        for g in graph_iris)
+    """One SPARQL Update that drops graphs with their manifest records, earlier versions and the
+    retractions of what they describe (one transaction on any server)."""
+    return " ;\n".join(
+        f"DELETE {{ GRAPH <{RETRACTIONS_GRAPH}> {{ ?r ?p ?o }} }} WHERE {{ GRAPH <{RETRACTIONS_GRAPH}> "
+        f"{{ ?r <{KG.retracts}> ?t ; ?p ?o }} GRAPH <{g}> {{ ?t ?x ?y }} }} ;\n"
+        f"DELETE WHERE {{ GRAPH <{HISTORY_GRAPH}> {{ ?v <{PROV.specializationOf}> <{g}> . ?v ?p ?o }} }} ;\n"
+        f"DROP SILENT GRAPH <{g}> ; DELETE WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ <{g}> ?p ?o }} }}"
+        for g in graph_iris)
 
 
 def read_manifest(select) -> dict[str, dict[str, str]]:
