@@ -4,15 +4,10 @@ plus small local HTTP handlers for the faults a real server rarely shows on dema
 from __future__ import annotations
 
 import http.server
-import shutil
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -24,40 +19,9 @@ from kg.queries import load_catalogue, run_query
 from kg.resources import default_load_paths, facts_dir
 
 from conftest import FIXTURES
+from servers import oxigraph_server
 
-OXIGRAPH = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
 PARAMS = {"reporting-chain": {"text": "153 attacks"}}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def oxigraph_server(location: Path):
-    """`oxigraph serve` on a free loopback port; yields its query URL; stopped afterwards."""
-    if OXIGRAPH is None:
-        pytest.fail("the oxigraph server command is missing: install the test extras (pip install -e '.[test]')")
-    port = free_port()
-    process = subprocess.Popen([OXIGRAPH, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/query?query=ASK%7B%7D", timeout=1).read()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"oxigraph serve did not start: {process.stderr.read().decode()}") from None
-                time.sleep(0.1)
-        yield f"{base}/query"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")

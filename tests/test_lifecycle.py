@@ -19,7 +19,7 @@ from kg.resources import default_load_paths, facts_dir
 from kg.store import FactStore
 
 from conftest import FIXTURES
-from test_endpoint import oxigraph_server
+from servers import oxigraph_server
 
 MONITOR = FIXTURES / "fictional-monitor-2024.ttl"
 MONITOR_GRAPH = "https://w3id.org/conflict-kg/id/source/fictional-monitor-2024"
@@ -61,15 +61,6 @@ def target(request, tmp_path):
             yield Target("server", tmp_path, url)
 
 
-def content(store) -> set:
-    """What every graph holds, blank nodes folded (for 'unchanged' across stores)."""
-    triples = set()
-    for graph in store.graphs():
-        for s, p, o in store.graph(graph):
-            triples.add((graph, *("_:b" if type(t).__name__ == "BNode" else str(t) for t in (s, p, o))))
-    return triples
-
-
 def test_remove_refuses_while_referenced_then_removes_atomically(target, tmp_path):
     from kg.incremental import add_files
 
@@ -77,10 +68,10 @@ def test_remove_refuses_while_referenced_then_removes_atomically(target, tmp_pat
         store.load()
         add_files(store, [MONITOR])
         add_files(store, [restating_source(tmp_path)])
-        before = content(store)
+        before = snapshot(store)
         with pytest.raises(ReferencedSourceError, match="fixture-conflicting-monitor/attacks-2024-h1"):
             remove_sources(store, ["fictional-monitor-2024"])
-        assert content(store) == before  # a refused removal changes nothing
+        assert snapshot(store) == before  # a refused removal changes nothing
         for protected in ("https://w3id.org/conflict-kg/id/reference", "https://w3id.org/conflict-kg/ontology"):
             with pytest.raises(BadInputError):
                 remove_sources(store, [protected])
@@ -89,7 +80,7 @@ def test_remove_refuses_while_referenced_then_removes_atomically(target, tmp_pat
     dry = target.kg("remove", "fixture-conflicting-monitor", "--dry-run")
     assert dry.exit_code == 0 and "would remove" in dry.output
     with target.store() as store:
-        assert content(store) == before
+        assert snapshot(store) == before
     # Removing the referring source and the monitor together: both go, and so do their manifest records.
     done = target.kg("remove", "fixture-conflicting-monitor", MONITOR)
     assert done.exit_code == 0, done.output

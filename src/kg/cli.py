@@ -93,6 +93,13 @@ def endpoint_options(command):
                      help="Its SPARQL Update endpoint [default: the endpoint's sibling /update]."),
         click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
                      help="Seconds to wait for each request to the endpoint (and, for `kg query`, for the answer)."),
+        # Kept in the context, not passed to each command: only _open_target needs it.
+        click.option("--server", type=click.Choice(["oxigraph", "virtuoso", "fuseki"]), envvar="KG_SERVER",
+                     default=None, expose_value=False, is_eager=True,
+                     callback=lambda ctx, param, value: ctx.meta.__setitem__("kg.server", value),
+                     help="Which server --endpoint is, for where its update and Graph Store endpoints are "
+                          "(virtuoso: /sparql and /sparql-graph-crud) [default: oxigraph's /update and /store; "
+                          "or $KG_SERVER]."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -107,7 +114,9 @@ def _open_target(store_path: Path | None, endpoint: str | None, gsp_endpoint: st
             raise click.UsageError("Give --store or --endpoint, not both.")
         from kg.endpoint import Endpoint, RemoteStore
 
-        return RemoteStore(Endpoint.at(endpoint, gsp_url=gsp_endpoint, update_url=update_endpoint, timeout=timeout))
+        server = click.get_current_context().meta.get("kg.server")
+        return RemoteStore(Endpoint.at(endpoint, gsp_url=gsp_endpoint, update_url=update_endpoint, timeout=timeout,
+                                       server=server))
     if must_exist:
         return _open_existing(store_path)
     return _opened(FactStore(store_path or default_store_path()))

@@ -27,7 +27,7 @@ import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 import pyoxigraph as ox
 import requests
@@ -40,7 +40,7 @@ from urllib3.util.retry import Retry
 from kg.deadline import within
 from kg.engines import SelectResult, term_from_oxigraph, too_many_rows
 from kg.errors import BadInputError, KgError, ValidationFailed
-from kg.namespaces import BOOKKEEPING_GRAPHS, MANIFEST_GRAPH
+from kg.namespaces import BOOKKEEPING_GRAPHS, MANIFEST_GRAPH, RETRACTIONS_GRAPH
 from kg.rdffiles import FactsFile, read_facts_file, read_turtle, sniff_facts_file
 from kg.store import LoadReport, display_path, expand_paths
 from kg.validate import ValidationReport, validate
@@ -88,6 +88,15 @@ def _sibling(url: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"{base}/{name}", "", ""))
 
 
+#: Where each server keeps its SPARQL Update and Graph Store Protocol endpoints, relative to its
+#: query URL: a sibling path segment, or ``None`` for the query URL itself.
+SERVERS: dict[str, dict[str, str | None]] = {
+    "oxigraph": {"update": "update", "gsp": "store"},  # /query, /update, /store
+    "fuseki": {"update": "update", "gsp": "data"},  # /ds/sparql, /ds/update, /ds/data (documented, not tested)
+    "virtuoso": {"update": None, "gsp": "sparql-graph-crud"},  # /sparql takes updates; GSP at /sparql-graph-crud
+}
+
+
 def credentials(url: str) -> tuple[str, str] | None:
     """User and password from ``KG_ENDPOINT_USER``/``KG_ENDPOINT_PASSWORD``, else ``~/.netrc``."""
     user, password = os.environ.get("KG_ENDPOINT_USER"), os.environ.get("KG_ENDPOINT_PASSWORD")
@@ -132,13 +141,28 @@ class Endpoint:
 
     @classmethod
     def at(cls, query_url: str, *, gsp_url: str | None = None, update_url: str | None = None,
-           timeout: float = 30.0, retries: int = 2) -> Endpoint:
+           timeout: float = 30.0, retries: int = 2, server: str | None = None) -> Endpoint:
+        """Where a store answers, the update and Graph Store URLs derived from the query URL.
+
+        Args:
+            server: Which server it is (a key of :data:`SERVERS`), for where it keeps its
+                update and Graph Store endpoints; by default Oxigraph's layout.
+
+        >>> e = Endpoint.at("http://127.0.0.1:8890/sparql", server="virtuoso")
+        >>> e.update_url, e.gsp_url
+        ('http://127.0.0.1:8890/sparql', 'http://127.0.0.1:8890/sparql-graph-crud')
+        """
         if urlsplit(query_url).scheme not in ("http", "https"):
             raise BadInputError(f"--endpoint must be an http(s) URL of a SPARQL query endpoint, not {query_url!r}.")
+        if server is not None and server not in SERVERS:
+            raise BadInputError(f"Unknown server {server!r}; kg knows {', '.join(SERVERS)} (or give --update-endpoint "
+                                "and --gsp-endpoint).")
+        layout = SERVERS[server or "oxigraph"]
+        derive = lambda name: query_url if name is None else _sibling(query_url, name)
         return cls(
             query_url=query_url,
-            update_url=update_url or _sibling(query_url, "update"),
-            gsp_url=gsp_url or _sibling(query_url, "store"),
+            update_url=update_url or derive(layout["update"]),
+            gsp_url=gsp_url or derive(layout["gsp"]),
             timeout=timeout,
             retries=retries,
             gsp_given=gsp_url is not None,
@@ -248,9 +272,11 @@ class RemoteStore:
     def select(self, sparql: str, *, default_graphs: Iterable[str] = ()) -> SelectResult:
         """Run a SELECT query with the SPARQL 1.1 Protocol; the default graph is the merge of ``default_graphs``."""
         what = "Querying the endpoint"
-        form = [("query", sparql), *(("default-graph-uri", graph) for graph in default_graphs)]
-        answer = self._request("POST", self.endpoint.query_url, what=what, data=form,
-                               headers={"Accept": "application/sparql-results+json"})
+        form = urlencode([("query", sparql), *(("default-graph-uri", graph) for graph in default_graphs)])
+        # The charset said outright: Virtuoso reads an unlabelled form as Latin-1 ("→" came back as "?").
+        answer = self._request("POST", self.endpoint.query_url, what=what, data=form.encode("ascii"),
+                               headers={"Accept": "application/sparql-results+json",
+                                        "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
         try:
             solutions = ox.parse_query_results(answer.content, format=ox.QueryResultsFormat.JSON)
         except (SyntaxError, ValueError, OSError) as exc:
@@ -264,10 +290,20 @@ class RemoteStore:
         return SelectResult(variables, [tuple(term_from_oxigraph(row[v]) for v in variables) for row in solutions])
 
     def graphs(self) -> dict[str, int]:
-        """Triples per named graph."""
-        result = self.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g")
+        """Triples per graph kg keeps there: those its manifest records, and its retractions.
+
+        Other graphs in the same store (a server's system graphs, someone else's data) are
+        not kg's: never counted, queried, validated or exported as its own.
+        """
+        result = self.select(f"""SELECT ?g (COUNT(*) AS ?n) WHERE {{
+            GRAPH <{MANIFEST_GRAPH}> {{ ?g <http://www.w3.org/ns/prov#wasDerivedFrom> ?file }}
+            GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?g ORDER BY ?g""")
+        retractions = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{RETRACTIONS_GRAPH}> {{ ?s ?p ?o }} }}")
         try:
-            return {str(g): int(n) for g, n in result.rows if isinstance(g, URIRef) and g not in BOOKKEEPING_GRAPHS}
+            counts = {str(g): int(n) for g, n in result.rows if isinstance(g, URIRef) and g not in BOOKKEEPING_GRAPHS}
+            if retractions.rows and int(retractions.rows[0][0]):
+                counts[str(RETRACTIONS_GRAPH)] = int(retractions.rows[0][0])
+            return dict(sorted(counts.items()))
         except (TypeError, ValueError):
             raise EndpointError(f"Counting the graphs: {redact(self.endpoint.query_url)} answered a count that is not a "
                                 "number; the server's answer cannot be trusted.") from None
