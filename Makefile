@@ -22,6 +22,9 @@ demo: venv
 	rm -rf $(STORE)
 	$(BIN)/kg load --store $(STORE)
 	$(BIN)/kg validate
+	@echo; echo "The answers in short (each line from a stored query; the details follow):"
+	$(BIN)/kg summary --store $(STORE)
+	@echo
 	@for q in compare-periods compare-places totals-vs-parts figures-by-place positions; do \
 		$(BIN)/kg query $$q --store $(STORE) || exit $$?; done
 	$(BIN)/kg query reporting-chain --param text="153 attacks" --store $(STORE)

@@ -49,3 +49,27 @@ def test_a_baseline_stopped_at_its_limit_gives_a_lower_bound(recorded, capsys):
     assert "at least" in capsys.readouterr().out
     assert table._t(results["pyshacl_validate"]) == "> 600 (stopped)"
     assert table._t(results["kg_validate"]) == table._s(results["kg_validate"]["seconds"])
+
+
+@pytest.mark.parametrize("stopped", [
+    pytest.param("queries_rdflib", id="rdflib-query-step-stopped-whole"),
+    pytest.param("queries_oxigraph", id="raw-oxigraph-query-step-stopped-whole"),
+    pytest.param("queries_kg", id="kg-query-step-stopped-whole"),
+])
+def test_a_query_step_stopped_whole_is_a_lower_bound_or_not_measured_never_a_traceback(recorded, capsys, stopped):
+    """As in `make bench SCALE=100k LIMIT=120`, where the rdflib query step is stopped before it reports."""
+    bench = _module("bench")
+    results = copy.deepcopy(recorded)
+    results[stopped] = {"seconds": None, "stopped_after": 120.0, "rss_mb": None, "result": None}
+    targets = {t["name"]: t for t in bench.targets_of(results)}
+    bench.print_query_table(results)
+    printed = capsys.readouterr().out
+    assert f"({stopped} was stopped whole after 120 s" in printed
+    if stopped == "queries_kg":
+        assert "each-query-vs-rdflib" not in targets and "not measured" in printed
+    else:
+        name = "each-query-vs-rdflib" if stopped == "queries_rdflib" else "each-query-vs-raw-oxigraph"
+        assert targets[name]["lower_bound"] and "stopped whole" in targets[name]["detail"]
+        total = sum(q["seconds"] for q in results["queries_kg"]["result"].values())
+        expected = 120.0 / total if stopped == "queries_rdflib" else total / 120.0
+        assert targets[name]["measured"] == pytest.approx(expected)

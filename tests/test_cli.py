@@ -86,6 +86,19 @@ def test_query_tsv_follows_the_w3c_format(store_path):
     assert lines[2].split("\t")[1] == "33.3"
 
 
+def test_query_tsv_of_literals_with_newlines_is_read_back_by_rdflib_and_oxigraph(store_path):
+    """The evidence query's quotes hold newlines: each row stays one line, and both parsers read it back."""
+    import pyoxigraph as ox
+    from rdflib.plugins.sparql.results.tsvresults import TSVResultParser
+
+    result = kg("query", "evidence", "--format", "tsv", "--store", store_path)
+    assert result.exit_code == 0
+    rows = list(ox.parse_query_results(result.output.encode("utf-8"), format=ox.QueryResultsFormat.TSV))
+    parsed = TSVResultParser().parse(io.StringIO(result.output))
+    assert len(rows) == len(parsed.bindings) == len(result.output.splitlines()) - 1 > 30
+    assert any("\n" in row[v].value for row in rows for v in ("prefix", "suffix") if row[v] is not None)
+
+
 def test_query_json_follows_the_w3c_format(store_path):
     result = kg("query", "reporting-chain", "--param", "text=153 attacks", "--format", "json", "--store", store_path)
     data = json.loads(result.output)
@@ -290,3 +303,14 @@ def test_terms_lists_what_parameters_can_name_with_labels(store_path):
     everything = kg("terms", "--store", store_path).output
     assert "actor:centcom" in everything and "source:newsweek-isis-attacks-2024" in everything
     assert kg("terms", "no-such-kind", "--store", store_path).exit_code == 2
+
+
+def test_summary_gives_the_headline_answers_each_with_its_claimant_and_query(store_path):
+    result = kg("summary", "--store", store_path)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any("153 in first half of 2024 vs 121 in 2023" in line and "= 2.536" in line
+               and "US Central Command (CENTCOM)" in line and "[compare-periods]" in line for line in lines)
+    assert any("196 = 137 (Iraq) + 59 (Syria), consistent" in line for line in lines)
+    assert any("Iraq 69.9 %, Syria 30.1 % of 196" in line for line in lines)
+    assert lines[-1].startswith("where sources disagree:")

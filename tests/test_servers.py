@@ -4,10 +4,13 @@ the embedded store, a real `oxigraph serve` and a real Virtuoso, loaded the same
 from __future__ import annotations
 
 import pytest
+from rdflib import BNode
+from rdflib.compare import isomorphic
 
 from kg.endpoint import Endpoint, RemoteStore
 from kg.lifecycle import now_utc, retract
 from kg.queries import load_catalogue, run_query
+from kg.rdffiles import read_facts_file
 from kg.resources import default_load_paths
 from kg.store import FactStore
 
@@ -75,3 +78,19 @@ def test_every_stored_query_gives_the_same_rows_on_every_store(name, stores):
 def test_the_stores_hold_the_same_graphs_and_kg_sees_only_its_own(stores):
     counts = {kind: store.graphs() for kind, store in stores.items()}
     assert counts["virtuoso"] == counts["oxigraph-serve"] == counts["embedded"]
+
+
+def test_where_a_server_has_no_graph_store_one_update_per_graph_loads_blank_nodes_too(stores, tmp_path):
+    """Virtuoso refuses INSERT DATA with blank nodes; kg's fallback (INSERT … WHERE {}) loads them."""
+    from kg.store import FactStore
+
+    url = stores["virtuoso"].endpoint.query_url
+    no_gsp = Endpoint(query_url=url, update_url=url, gsp_url=url.replace("/sparql", "/no-graph-store"))
+    source = FIXTURES / "multi" / "fictional-wire-2024.ttl"
+    with RemoteStore(no_gsp) as remote:
+        remote.write([read_facts_file(source)])
+        loaded = remote.graph("https://w3id.org/conflict-kg/id/source/fictional-wire-2024")
+    expected = FactStore.in_memory()
+    expected.load([*default_load_paths(), FIXTURES / "multi" / "fictional-reference.ttl", source])
+    assert isomorphic(loaded, expected.graph("https://w3id.org/conflict-kg/id/source/fictional-wire-2024"))
+    assert any(isinstance(o, BNode) for o in loaded.objects())

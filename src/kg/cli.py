@@ -503,6 +503,48 @@ def add(files, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, dry
 
 
 @main.command()
+@store_option
+@endpoint_options
+def summary(store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
+    """The headline answers in a few lines, each with its claimant and source: figures against
+    earlier periods (annualised), totals against their parts, shares of places, disagreements.
+
+    Each line comes from a stored query (named at its end); `kg query NAME` gives the rows
+    with their quotes.
+
+    \b
+    Example:
+        kg summary
+    """
+    with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
+        periods = run_query("compare-periods", store=store).rows
+        totals = run_query("totals-vs-parts", store=store).rows
+        places = run_query("compare-places", store=store).rows
+        differences = run_query("disagreements", store=store).rows
+    lines = []
+    for row in periods:
+        lines.append(f"{row['measure_label']}: {row['value_a']} in {row['period_a_label']} vs {row['value_b']} in "
+                     f"{row['period_b_label']} (ratio {row['ratio']}; annualised {row['annualised_a']} vs "
+                     f"{row['annualised_b']} = {row['annualised_ratio']}) — {row['claimant_a']}, in "
+                     f"{row['source_a_title']}  [compare-periods]")
+    seen = {}
+    for row in totals:
+        seen.setdefault(str(row["total_claim"]), (row, []))[1].append(f"{row['part_value']} ({row['part_place_label']})")
+    for row, parts in seen.values():
+        lines.append(f"{row['measure_label']}, {row['period_label']}: {row['total']} = {' + '.join(parts)}, "
+                     f"{row['verdict']} — {row['claimant']}  [totals-vs-parts]")
+    for row in places:
+        lines.append(f"{row['measure_label']}: {row['place_a_label']} {row['share_a_percent']} %, {row['place_b_label']} "
+                     f"{row['share_b_percent']} % of {row['total']} — {row['claimant_a']}  [compare-places]")
+    kinds: dict[str, int] = {}
+    for row in differences:
+        kinds[str(row["difference"])] = kinds.get(str(row["difference"]), 0) + 1
+    lines.append("where sources disagree: " + (", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in
+                                                       sorted(kinds.items())) or "nowhere") + "  [disagreements]")
+    click.echo("\n".join(lines))
+
+
+@main.command()
 @click.argument("kind", required=False)
 @store_option
 @endpoint_options

@@ -6,7 +6,7 @@ Virtuoso and the rest:
 
 - loading: ``PUT {gsp}?graph=IRI`` per source file (the file streamed as Turtle; PUT
   replaces, so loading twice leaves the store as it was), or, where the server has no
-  Graph Store Protocol, one SPARQL Update ``DROP SILENT GRAPH`` + ``INSERT DATA`` per file;
+  Graph Store Protocol, one SPARQL Update ``DROP SILENT GRAPH`` + ``INSERT … WHERE {}`` per file;
 - querying: the SPARQL 1.1 Protocol with ``default-graph-uri`` set to every named graph,
   so the stored queries see the union of the graphs even where the server's default
   graph is not that union (Oxigraph's default);
@@ -436,10 +436,11 @@ class RemoteStore:
             except _NoGraphStore:
                 if self.endpoint.gsp_given:
                     raise EndpointError(f"{what}: {redact(self.endpoint.gsp_url)} offers no Graph Store Protocol.") from None
-        # No Graph Store Protocol: one SPARQL Update request replaces the graph atomically.
+        # No Graph Store Protocol: one SPARQL Update request replaces the graph atomically. INSERT … WHERE {}
+        # rather than INSERT DATA: Virtuoso refuses blank nodes in INSERT DATA.
         graph = facts.graph if len(facts.graph) else read_turtle(facts.path)
         triples = graph.serialize(format="nt", encoding="utf-8").decode("utf-8")
-        update = f"DROP SILENT GRAPH <{facts.graph_iri}> ;\nINSERT DATA {{ GRAPH <{facts.graph_iri}> {{\n{triples}}} }}"
+        update = f"DROP SILENT GRAPH <{facts.graph_iri}> ;\nINSERT {{ GRAPH <{facts.graph_iri}> {{\n{triples}}} }} WHERE {{}}"
         self._request("POST", self.endpoint.update_url, what=what, data=update.encode("utf-8"),
                       headers={"Content-Type": "application/sparql-update; charset=utf-8"})
 

@@ -1,19 +1,18 @@
 """Writing query answers: an aligned table for people, and the W3C SPARQL 1.1 results
 formats for tools (CSV, TSV and JSON).
 
-rdflib has no TSV results serializer, so all three are written here from the terms,
-following https://www.w3.org/TR/sparql11-results-csv-tsv/ and
-https://www.w3.org/TR/sparql11-results-json/.
+JSON is written here (https://www.w3.org/TR/sparql11-results-json/); CSV and TSV by
+pyoxigraph's own serializers (https://www.w3.org/TR/sparql11-results-csv-tsv/), which escape
+what a hand-written writer got wrong (a newline inside a literal broke the TSV).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Sequence
 from enum import Enum
 
+import pyoxigraph as ox
 from rdflib import XSD, BNode, Literal, Node, URIRef
 
 from kg.validate import shorten
@@ -28,48 +27,28 @@ class ResultFormat(str, Enum):
     JSON = "json"
 
 
+def _with_oxigraph(variables: Sequence[str], rows: Sequence[Sequence[Node | None]], fmt) -> str:
+    """Rows written by pyoxigraph's SPARQL results serializer (read back from kg's JSON)."""
+    solutions = ox.parse_query_results(to_json(variables, rows).encode("utf-8"), format=ox.QueryResultsFormat.JSON)
+    return solutions.serialize(format=fmt).decode("utf-8")
+
+
 def to_csv(variables: Sequence[str], rows: Sequence[Sequence[Node | None]]) -> str:
-    r"""SPARQL 1.1 CSV: plain values, IRIs unbracketed, datatypes and languages dropped.
+    r"""SPARQL 1.1 CSV (pyoxigraph's writer): plain values, IRIs unbracketed, datatypes and languages dropped.
 
     >>> to_csv(["a", "b"], [(URIRef("http://x/1"), Literal('say "hi" now'))]).split("\r\n")
     ['a,b', 'http://x/1,"say ""hi"" now"', '']
     """
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(variables)
-    for row in rows:
-        writer.writerow(["" if term is None else (f"_:{term}" if isinstance(term, BNode) else str(term)) for term in row])
-    return out.getvalue()
-
-
-_TSV_BARE = {XSD.integer, XSD.decimal, XSD.double, XSD.boolean}
-
-
-def tsv_term(term: Node | None) -> str:
-    """One term in SPARQL 1.1 TSV: Turtle syntax, with tabs and newlines escaped.
-
-    >>> tsv_term(Literal(153)), tsv_term(Literal("a\\tb")), tsv_term(URIRef("http://x"))
-    ('153', '"a\\\\tb"', '<http://x>')
-    """
-    if term is None:
-        return ""
-    if isinstance(term, Literal) and term.datatype in _TSV_BARE and term.language is None:
-        lexical = str(term)
-        # The bare Turtle forms: integers, decimals with a dot, doubles with an exponent, true/false.
-        if (term.datatype == XSD.decimal and "." not in lexical) or (term.datatype == XSD.double and "e" not in lexical.lower()):
-            return term.n3()
-        return lexical
-    if isinstance(term, Literal):
-        text = term.n3()
-        return text.replace("\t", "\\t")
-    return term.n3()
+    return _with_oxigraph(variables, rows, ox.QueryResultsFormat.CSV)
 
 
 def to_tsv(variables: Sequence[str], rows: Sequence[Sequence[Node | None]]) -> str:
-    """SPARQL 1.1 TSV: a header of ``?var`` names, then terms in Turtle syntax."""
-    lines = ["\t".join(f"?{v}" for v in variables)]
-    lines.extend("\t".join(tsv_term(term) for term in row) for row in rows)
-    return "\n".join(lines) + "\n"
+    r"""SPARQL 1.1 TSV (pyoxigraph's writer): ``?var`` names, then terms in Turtle syntax, newlines escaped.
+
+    >>> to_tsv(["n", "t"], [(Literal(153), Literal("two\nlines"))]).splitlines()
+    ['?n\t?t', '153\t"two\\nlines"']
+    """
+    return _with_oxigraph(variables, rows, ox.QueryResultsFormat.TSV)
 
 
 def json_term(term: Node) -> dict:
