@@ -23,7 +23,7 @@ demo: venv
 	$(BIN)/kg load --store $(STORE)
 	$(BIN)/kg validate
 	@echo; echo "The answers in short (each line from a stored query; the details follow):"
-	$(BIN)/kg summary --store $(STORE)
+	@$(BIN)/kg summary --store $(STORE)
 	@echo
 	@for q in compare-periods compare-places totals-vs-parts figures-by-place positions; do \
 		$(BIN)/kg query $$q --store $(STORE) || exit $$?; done

@@ -51,14 +51,6 @@ def _typed(rows) -> list[tuple]:
                   for t in row) for row in rows]
 
 
-#: Differences still open on Virtuoso 7.2, each checked to be still there (a fix makes the test fail
-#: until it is taken off this list).
-VIRTUOSO_DIFFERS = {
-    "who-said": "the reporting chain's arrows come back as '?' (Virtuoso narrows the CONCAT of this query "
-                "to Latin-1; the same expression alone keeps them)",
-}
-
-
 @pytest.mark.parametrize("name", [pytest.param(n, id=n) for n in CATALOGUE])
 def test_every_stored_query_gives_the_same_rows_on_every_store(name, stores):
     query = CATALOGUE[name]
@@ -68,11 +60,7 @@ def test_every_stored_query_gives_the_same_rows_on_every_store(name, stores):
     for kind in ("oxigraph-serve", "virtuoso"):
         answer = answers[kind]
         assert answer.variables == embedded.variables, kind
-        same = _typed(answer.terms) == _typed(embedded.terms)
-        if kind == "virtuoso" and name in VIRTUOSO_DIFFERS:
-            assert not same, f"{name} now agrees on Virtuoso: take it off VIRTUOSO_DIFFERS"
-            pytest.xfail(VIRTUOSO_DIFFERS[name])
-        assert same, kind
+        assert _typed(answer.terms) == _typed(embedded.terms), kind
 
 
 def test_the_stores_hold_the_same_graphs_and_kg_sees_only_its_own(stores):
