@@ -98,6 +98,27 @@ def test_remote_validation(server, remote):
     assert result.exit_code == 0 and "Validation conforms" in result.output
     one = kg("validate", "--endpoint", server, "--graph", "https://w3id.org/conflict-kg/id/reference")
     assert one.exit_code == 0
+    # A source's graph is checked with what it depends on (ontology, reference data): no false violations.
+    source = kg("validate", "--endpoint", server, "--graph",
+                "https://w3id.org/conflict-kg/id/source/newsweek-isis-attacks-2024")
+    assert source.exit_code == 0 and "0 violations" in source.output, source.output[-2000:]
+    unknown = kg("validate", "--endpoint", server, "--graph", "https://w3id.org/conflict-kg/id/source/nothing")
+    assert unknown.exit_code == 2 and "is not one of kg's graphs" in unknown.output
+
+
+def test_remote_validation_of_one_graph_reports_its_own_problems_only(tmp_path):
+    """A broken source is found when it is the graph asked for, and not reported when another graph is."""
+    broken = tmp_path / "fictional-monitor-2024.ttl"
+    broken.write_text((FIXTURES / "fictional-monitor-2024.ttl").read_text(encoding="utf-8").replace(
+        "kg:claimant actor:fictional-monitor ;", "kg:claimant <https://w3id.org/conflict-kg/id/actor/nobody> ;", 1),
+        encoding="utf-8")
+    with oxigraph_server(tmp_path / "db") as url, RemoteStore(Endpoint.at(url)) as store:
+        store.load()
+        store.load([broken], check=False)
+        mine = store.validate(["https://w3id.org/conflict-kg/id/source/fictional-monitor-2024"])
+        other = store.validate(["https://w3id.org/conflict-kg/id/source/newsweek-isis-attacks-2024"])
+    assert not mine.conforms and any("nobody" in p.message or "nobody" in str(p.value) for p in mine.problems)
+    assert other.conforms
 
 
 def test_remote_validation_finds_a_broken_graph(tmp_path):

@@ -222,7 +222,8 @@ def load(paths, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, no
               help="Validate what this store holds instead of files.")
 @endpoint_options
 @click.option("--graph", "graphs", multiple=True, metavar="IRI",
-              help="With --endpoint: validate only this named graph (repeatable).")
+              help="With --endpoint: validate this named graph (repeatable), with the ontology, the reference "
+                   "data and the sources it points into; problems of its own nodes are reported.")
 @click.option("--format", "fmt", type=click.Choice(["text", "turtle", "json"]), default="text", show_default=True,
               help="text for people; turtle (the SHACL report graph) or json for tools.")
 def validate_command(paths, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, graphs, fmt):

@@ -40,7 +40,7 @@ from urllib3.util.retry import Retry
 from kg.deadline import within
 from kg.engines import SelectResult, term_from_oxigraph, too_many_rows
 from kg.errors import BadInputError, KgError, ValidationFailed
-from kg.namespaces import BOOKKEEPING_GRAPHS, MANIFEST_GRAPH, RETRACTIONS_GRAPH
+from kg.namespaces import BOOKKEEPING_GRAPHS, KG, MANIFEST_GRAPH, RETRACTIONS_GRAPH
 from kg.rdffiles import FactsFile, read_facts_file, read_turtle, sniff_facts_file
 from kg.store import LoadReport, display_path, expand_paths
 from kg.validate import ValidationReport, validate
@@ -331,9 +331,35 @@ class RemoteStore:
         return RemoteEngine(self, list(self.graphs()))
 
     def validate(self, graphs: Iterable[str] | None = None) -> ValidationReport:
-        """Validate what the store holds (all graphs, or the given ones)."""
-        names = list(graphs) if graphs else list(self.graphs())
-        return validate([self.graph(iri) for iri in names])
+        """Validate what the store holds: all of kg's graphs, or the given ones with what they depend on.
+
+        A graph is checked together with the ontology, the reference data (every graph that is
+        not a source's) and the sources it points into; the report keeps the problems of the
+        given graphs' own nodes only, so it says of them what a whole validation would.
+
+        Raises:
+            BadInputError: A given graph is not one of kg's graphs in the store.
+        """
+        stored = self.graphs()
+        if not graphs:
+            return validate([self.graph(iri) for iri in stored])
+        chosen = list(dict.fromkeys(str(g) for g in graphs))
+        unknown = [g for g in chosen if g not in stored]
+        if unknown:
+            raise BadInputError(f"<{unknown[0]}> is not one of kg's graphs in the store; `kg stats --endpoint …` "
+                                "lists them.")
+        sources = {str(row[0]) for row in self.select(
+            "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?g a ?type FILTER (?type IN (<" + str(KG.SourceDocument)
+            + ">, <" + str(KG.NewsArticle) + ">)) } }").rows}
+        values = " ".join(f"<{g}>" for g in chosen)
+        referenced = {str(row[0]) for row in self.select(f"""
+            SELECT DISTINCT ?g WHERE {{ VALUES ?chosen {{ {values} }}
+              GRAPH ?chosen {{ ?s ?p ?target FILTER (isIRI(?target)) }} GRAPH ?g {{ ?target ?q ?r }} }}""").rows}
+        context = [g for g in stored if g not in chosen and (g not in sources or g in referenced)]
+        own = [self.graph(iri) for iri in chosen]
+        nodes = {term for graph in own for term in graph.subjects()}
+        nodes |= {o for graph in own for o in graph.objects() if type(o).__name__ == "BNode"}
+        return validate([*own, *(self.graph(iri) for iri in context)], only=nodes)
 
     # --- writing ------------------------------------------------------------------------
 
