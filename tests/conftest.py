@@ -18,6 +18,10 @@ SOURCES = ROOT.parent / "shared" / "sources"
 FIRST_SOURCE_ID = "newsweek-isis-attacks-2024"
 FIRST_SOURCE_FACTS = facts_dir() / f"{FIRST_SOURCE_ID}.ttl"
 REFERENCE_FACTS = facts_dir() / "reference.ttl"
+#: The FICTIONAL multi-source fixtures: four outlets relaying one statement, and their shared reference data.
+MULTI = FIXTURES / "multi"
+OUTLETS = ["fictional-wire-2024", "fictional-tribune-2024", "fictional-courier-2024", "fictional-gazette-2024"]
+MULTI_FILES = [MULTI / "fictional-reference.ttl", *(MULTI / f"{outlet}.ttl" for outlet in OUTLETS)]
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ files, since any open of a RocksDB store rewrites its log files.
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess

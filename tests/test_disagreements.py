@@ -14,12 +14,10 @@ from kg.resources import default_load_paths, queries_dir, shapes_path
 from kg.store import FactStore
 from kg.validate import validate
 
-from conftest import FIXTURES
+from conftest import FIXTURES, MULTI, MULTI_FILES
 
-MULTI = FIXTURES / "multi"
 FRAGMENT = (queries_dir() / "fragments" / "same-figure.rq").read_text(encoding="utf-8")
-FILES = [*default_load_paths(), MULTI / "fictional-reference.ttl",
-         *(MULTI / f"fictional-{name}-2024.ttl" for name in ("wire", "tribune", "courier", "gazette"))]
+FILES = [*default_load_paths(), *MULTI_FILES]
 #: The kind of difference each shape reports.
 SHAPES = {"kgsh:ConflictingFigureShape": "value conflict", "kgsh:RelayVariationShape": "relay variation",
           "kgsh:SelfContradictionShape": "self-contradiction", "kgsh:AttributionConflictShape": "attribution conflict"}

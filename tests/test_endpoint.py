@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.server
 import threading
 import time
-import urllib.request
 from contextlib import contextmanager
 
 import pytest

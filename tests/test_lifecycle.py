@@ -15,7 +15,7 @@ from kg.endpoint import Endpoint, RemoteStore
 from kg.errors import BadInputError
 from kg.lifecycle import ReferencedSourceError, remove_sources
 from kg.queries import run_query
-from kg.resources import default_load_paths, facts_dir
+from kg.resources import facts_dir
 from kg.store import FactStore
 
 from conftest import FIXTURES
@@ -254,7 +254,8 @@ def test_a_retracted_claim_is_left_out_of_answers_listed_by_its_query_and_can_be
     assert unknown.exit_code == 2 and "no-such-claim is not a claim" in unknown.output
     with target.store() as store:
         assert snapshot(store) == before  # refused retractions changed nothing
-    undone = target.kg("retract", "fictional-monitor-2024/attacks-2024-h1", "--undo")
+    # A claim may be named by its IRI too, bracketed as in a table.
+    undone = target.kg("retract", "<https://w3id.org/conflict-kg/id/claim/fictional-monitor-2024/attacks-2024-h1>", "--undo")
     assert undone.exit_code == 0
     with target.store() as store:
         assert monitor_figures(store) == ["160"] and not run_query("retracted", store=store).rows
@@ -262,7 +263,8 @@ def test_a_retracted_claim_is_left_out_of_answers_listed_by_its_query_and_can_be
 
 def test_retracting_a_source_empties_every_stored_query_of_it_and_include_retracted_gives_all_back():
     """Every stored query that reads claims leaves out a retracted source's, and gives them back on request."""
-    from kg.lifecycle import now_utc, retract
+    from kg.lifecycle import retract
+    from kg.store import now_utc
     from kg.queries import load_catalogue
 
     store = FactStore.in_memory()
@@ -284,7 +286,8 @@ def test_retracting_a_source_empties_every_stored_query_of_it_and_include_retrac
 
 def test_removing_a_source_removes_its_history_and_retractions(target, tmp_path):
     from kg.incremental import add_files
-    from kg.lifecycle import now_utc, retract
+    from kg.lifecycle import retract
+    from kg.store import now_utc
 
     with target.store() as store:
         store.load()

@@ -20,12 +20,9 @@ from kg.resources import facts_dir, ontology_path
 from kg.store import FactStore
 from kg.validate import validate
 
-from conftest import FIXTURES
+from conftest import MULTI, MULTI_FILES, OUTLETS
 
-MULTI = FIXTURES / "multi"
-OUTLETS = ["fictional-wire-2024", "fictional-tribune-2024", "fictional-courier-2024", "fictional-gazette-2024"]
-FILES = [ontology_path(), facts_dir() / "reference.ttl", MULTI / "fictional-reference.ttl",
-         *(MULTI / f"{outlet}.ttl" for outlet in OUTLETS)]
+FILES = [ontology_path(), facts_dir() / "reference.ttl", *MULTI_FILES]
 PREFIXES = """
 PREFIX kg: <https://w3id.org/conflict-kg/ontology#>
 PREFIX time: <http://www.w3.org/2006/time#>

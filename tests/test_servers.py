@@ -8,17 +8,17 @@ from rdflib import BNode
 from rdflib.compare import isomorphic
 
 from kg.endpoint import Endpoint, RemoteStore
-from kg.lifecycle import now_utc, retract
+from kg.lifecycle import retract
 from kg.queries import load_catalogue, run_query
 from kg.rdffiles import read_facts_file
 from kg.resources import default_load_paths
 from kg.store import FactStore
 
-from conftest import FIXTURES
+from conftest import MULTI, MULTI_FILES
 from servers import oxigraph_server, virtuoso_server
 
 CATALOGUE = load_catalogue()
-FILES = [*default_load_paths(), *sorted((FIXTURES / "multi").glob("*.ttl"))]
+FILES = [*default_load_paths(), *MULTI_FILES]
 RETRACTED = "fictional-courier-2024/attacks-2023"
 
 
@@ -74,11 +74,11 @@ def test_where_a_server_has_no_graph_store_one_update_per_graph_loads_blank_node
 
     url = stores["virtuoso"].endpoint.query_url
     no_gsp = Endpoint(query_url=url, update_url=url, gsp_url=url.replace("/sparql", "/no-graph-store"))
-    source = FIXTURES / "multi" / "fictional-wire-2024.ttl"
+    source = MULTI / "fictional-wire-2024.ttl"
     with RemoteStore(no_gsp) as remote:
         remote.write([read_facts_file(source)])
         loaded = remote.graph("https://w3id.org/conflict-kg/id/source/fictional-wire-2024")
     expected = FactStore.in_memory()
-    expected.load([*default_load_paths(), FIXTURES / "multi" / "fictional-reference.ttl", source])
+    expected.load([*default_load_paths(), MULTI / "fictional-reference.ttl", source])
     assert isomorphic(loaded, expected.graph("https://w3id.org/conflict-kg/id/source/fictional-wire-2024"))
     assert any(isinstance(o, BNode) for o in loaded.objects())

@@ -16,7 +16,7 @@ from rich.console import Console
 from kg.atomicfile import atomic_output, write_text
 from kg.errors import KgError, ValidationFailed
 from kg.inputs import read_utf8
-from kg.namespaces import HISTORY_GRAPH, KG, RETRACTIONS_GRAPH, SLUG, claim_iri
+from kg.namespaces import RETRACTIONS_GRAPH, SLUG, claim_iri
 from kg.queries import StoredQuery, get_query, load_catalogue, run_query
 from kg.results import ResultFormat, display, render, to_table
 from kg.store import EXPORT_FORMATS, FactStore, default_store_path
@@ -406,18 +406,15 @@ def stats(store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
     """
     from rich.table import Table
 
+    from kg.lifecycle import earlier_versions_per_graph, retracted_per_graph
+
     with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
         graph_counts = store.graphs()
         manifest = store.manifest()
         titles = {str(g): str(t) for g, t in store.select(
             "SELECT ?g ?title WHERE { GRAPH ?g { ?g <http://www.w3.org/2000/01/rdf-schema#label> ?title } }").rows}
         titles[str(RETRACTIONS_GRAPH)] = "retractions (kg retract; kg query retracted lists them)"
-        earlier = {str(g): int(n) for g, n in store.select(
-            f"SELECT ?g (COUNT(?v) AS ?n) WHERE {{ GRAPH <{HISTORY_GRAPH}> {{ ?v <http://www.w3.org/ns/prov#specializationOf> ?g }} }} "
-            "GROUP BY ?g").rows}
-        retracted = {str(g): int(n) for g, n in store.select(
-            f"""SELECT ?g (COUNT(DISTINCT ?t) AS ?n) WHERE {{ GRAPH <{RETRACTIONS_GRAPH}> {{ ?r <{KG.retracts}> ?t }}
-                GRAPH ?g {{ ?t ?p ?o }} FILTER (?g != <{RETRACTIONS_GRAPH}>) }} GROUP BY ?g""").rows}
+        earlier, retracted = earlier_versions_per_graph(store), retracted_per_graph(store)
         result = run_query("overview", store=store)
     console = _console()
 
@@ -685,7 +682,8 @@ def retract(targets, store_path, endpoint, gsp_endpoint, update_endpoint, timeou
         kg query retracted
         kg retract fictional-monitor-2024/attacks-2024-h1 --undo
     """
-    from kg.lifecycle import now_utc, retract as record, unretract
+    from kg.lifecycle import retract as record, unretract
+    from kg.store import now_utc
 
     if not undo and not (reason or "").strip():
         raise click.UsageError("A retraction needs a reason: --reason TEXT.")

@@ -40,10 +40,10 @@ from urllib3.util.retry import Retry
 from kg.deadline import within
 from kg.engines import SelectResult, term_from_oxigraph, too_many_rows
 from kg.errors import BadInputError, KgError, ValidationFailed
-from kg.namespaces import BOOKKEEPING_GRAPHS, KG, MANIFEST_GRAPH, RETRACTIONS_GRAPH
+from kg.namespaces import BOOKKEEPING_GRAPHS, MANIFEST_GRAPH, RETRACTIONS_GRAPH, SOURCE_TYPES
 from kg.rdffiles import FactsFile, read_facts_file, read_turtle, sniff_facts_file
-from kg.store import LoadReport, display_path, expand_paths
-from kg.validate import ValidationReport, validate
+from kg.store import LoadReport, display_path, expand_paths, now_utc
+from kg.validate import ValidationReport, own_nodes, validate
 
 #: HTTP statuses worth another try: the server may be restarting or overloaded.
 _RETRY_STATUSES = {502, 503, 504}
@@ -349,16 +349,14 @@ class RemoteStore:
             raise BadInputError(f"<{unknown[0]}> is not one of kg's graphs in the store; `kg stats --endpoint …` "
                                 "lists them.")
         sources = {str(row[0]) for row in self.select(
-            "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?g a ?type FILTER (?type IN (<" + str(KG.SourceDocument)
-            + ">, <" + str(KG.NewsArticle) + ">)) } }").rows}
+            f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?g a ?type FILTER (?type IN ({', '.join(t.n3() for t in SOURCE_TYPES)})) }} }}").rows}
         values = " ".join(f"<{g}>" for g in chosen)
         referenced = {str(row[0]) for row in self.select(f"""
             SELECT DISTINCT ?g WHERE {{ VALUES ?chosen {{ {values} }}
               GRAPH ?chosen {{ ?s ?p ?target FILTER (isIRI(?target)) }} GRAPH ?g {{ ?target ?q ?r }} }}""").rows}
         context = [g for g in stored if g not in chosen and (g not in sources or g in referenced)]
         own = [self.graph(iri) for iri in chosen]
-        nodes = {term for graph in own for term in graph.subjects()}
-        nodes |= {o for graph in own for o in graph.objects() if type(o).__name__ == "BNode"}
+        nodes = set().union(*(own_nodes(graph) for graph in own))
         return validate([*own, *(self.graph(iri) for iri in context)], only=nodes)
 
     # --- writing ------------------------------------------------------------------------
@@ -472,12 +470,10 @@ class RemoteStore:
 
     def _record(self, facts: FactsFile, *, also: str | None = None) -> None:
         """Record in the store's manifest graph the file a graph came from, its SHA-256, and when (as the embedded store does)."""
-        from datetime import datetime, timezone
-
         from kg.cache import file_sha256
 
         graph, manifest = f"<{facts.graph_iri}>", f"<{MANIFEST_GRAPH}>"
-        now = f'"{datetime.now(timezone.utc).isoformat(timespec="seconds")}"^^<http://www.w3.org/2001/XMLSchema#dateTime>'
+        now = f'"{now_utc()}"^^<http://www.w3.org/2001/XMLSchema#dateTime>'
         dc = "http://purl.org/dc/terms/"
         update = (
             f"DELETE {{ GRAPH {manifest} {{ {graph} ?p ?o }} }} WHERE {{ GRAPH {manifest} {{ {graph} ?p ?o "
@@ -492,9 +488,9 @@ class RemoteStore:
         self._request("POST", self.endpoint.update_url, what=f"Recording <{facts.graph_iri}> in the manifest",
                       data=update.encode("utf-8"), headers={"Content-Type": "application/sparql-update; charset=utf-8"})
 
-    def update(self, sparql: str) -> None:
+    def update(self, sparql: str, *, what: str = "Updating the store") -> None:
         """Run one SPARQL Update request (one transaction on the server); never retried."""
-        self._request("POST", self.endpoint.update_url, what="Updating the store", data=sparql.encode("utf-8"),
+        self._request("POST", self.endpoint.update_url, what=what, data=sparql.encode("utf-8"),
                       retry=False, headers={"Content-Type": "application/sparql-update; charset=utf-8"})
 
     def remove(self, graph_iri: str) -> None:
@@ -505,9 +501,7 @@ class RemoteStore:
         """Remove named graphs and their manifest records with one SPARQL Update (one transaction on the server)."""
         from kg.store import remove_graphs_update
 
-        self._request("POST", self.endpoint.update_url, what=f"Removing {', '.join(f'<{g}>' for g in graph_iris)}",
-                      data=remove_graphs_update(graph_iris).encode("utf-8"), retry=False,
-                      headers={"Content-Type": "application/sparql-update; charset=utf-8"})
+        self.update(remove_graphs_update(graph_iris), what=f"Removing {', '.join(f'<{g}>' for g in graph_iris)}")
 
     def manifest(self) -> dict[str, dict[str, str]]:
         """What the store's manifest graph records of each graph (file, sha256, added, changed)."""

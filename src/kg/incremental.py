@@ -23,14 +23,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import RDF, RDFS, BNode, Graph, URIRef
+from rdflib import RDF, RDFS, Graph, URIRef
 
 from kg.cache import file_sha256
 from kg.errors import BadInputError, ValidationFailed
-from kg.lifecycle import history_records, is_stored_source, now_utc
+from kg.lifecycle import history_records, is_stored_source
+from kg.store import now_utc
 from kg.namespaces import KG, MANIFEST_GRAPH, RETRACTIONS_GRAPH, SOURCE_TYPES
 from kg.rdffiles import FactsFile, read_facts_file
-from kg.validate import ValidationReport, validate
+from kg.validate import ValidationReport, own_nodes, validate
 
 #: How many colliding IRIs a message lists before "and N more".
 _SHOWN = 5
@@ -111,12 +112,6 @@ def neighbourhood(store, facts: FactsFile, exclude: set[URIRef] | None = None) -
                          GRAPH <{RETRACTIONS_GRAPH}> {{ ?source_retraction <{KG.retracts}> ?source }} }}
             }}""")
     return graph
-
-
-def _own_nodes(graph: Graph) -> set:
-    nodes = {s for s in graph.subjects()}
-    nodes |= {o for o in graph.objects() if isinstance(o, BNode)}
-    return nodes
 
 
 def _stored_graph(store, iri: URIRef) -> tuple[bool, bool]:
@@ -233,7 +228,7 @@ def check_files(store, paths: Iterable[str | Path], *, replace: bool = False) ->
             )
         data += facts.graph
         context += neighbourhood(store, facts, exclude=new_graphs)
-        own |= _own_nodes(facts.graph)
+        own |= own_nodes(facts.graph)
         where = str(facts.path) if facts in files else f"the stored source <{facts.graph_iri}>"
         for subject in set(facts.graph.subjects()):
             origin.setdefault(subject, where)

@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, PROV, XSD
 
 from kg.errors import BadInputError, KgError
-from kg.namespaces import (BASE, HISTORY_GRAPH, KG, MANIFEST_GRAPH, RETRACTIONS_GRAPH, SLUG, SOURCE_TYPES,
+from kg.namespaces import (BASE, HISTORY_GRAPH, KG, MANIFEST_GRAPH, RETRACTIONS_GRAPH, SLUG, SOURCE_TYPES, VOID,
                            claim_iri, claim_name)
 
 
@@ -153,12 +154,6 @@ def orphaned_sources(store, folder: Path) -> dict[str, str]:
 
 # --- history of replaced sources --------------------------------------------------------
 
-_PROV = "http://www.w3.org/ns/prov#"
-_DCTERMS = "http://purl.org/dc/terms/"
-_XSD = "http://www.w3.org/2001/XMLSchema#"
-_VOID = "http://rdfs.org/ns/void#"
-
-
 @dataclass(frozen=True)
 class Version:
     """One version of a source: an earlier one kept in the history graph, or the current one.
@@ -184,13 +179,6 @@ class Version:
     iri: str | None = None
 
 
-def now_utc() -> str:
-    """The current time, UTC, to the second (ISO 8601), as the store's records give it."""
-    from datetime import datetime, timezone
-
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
 def _source_id(iri: URIRef) -> str:
     return str(iri).rsplit("/", 1)[-1]
 
@@ -198,10 +186,10 @@ def _source_id(iri: URIRef) -> str:
 def _earlier_versions(store, iri: URIRef) -> list[Version]:
     rows = store.select(f"""
         SELECT ?v ?id ?file ?loaded ?replaced ?reason ?triples WHERE {{ GRAPH <{HISTORY_GRAPH}> {{
-          ?v <{_PROV}specializationOf> <{iri}> ; <{_DCTERMS}identifier> ?id ; <{_PROV}invalidatedAtTime> ?replaced ;
-             <{KG.reason}> ?reason ; <{_VOID}triples> ?triples .
-          OPTIONAL {{ ?v <{_PROV}wasDerivedFrom> ?file }}
-          OPTIONAL {{ ?v <{_PROV}generatedAtTime> ?loaded }}
+          ?v <{PROV.specializationOf}> <{iri}> ; <{DCTERMS.identifier}> ?id ; <{PROV.invalidatedAtTime}> ?replaced ;
+             <{KG.reason}> ?reason ; <{VOID.triples}> ?triples .
+          OPTIONAL {{ ?v <{PROV.wasDerivedFrom}> ?file }}
+          OPTIONAL {{ ?v <{PROV.generatedAtTime}> ?loaded }}
         }} }}""").rows
     versions = []
     for v, digest, file, loaded, replaced, reason, triples in rows:
@@ -233,6 +221,13 @@ def history(store, name: str | Path) -> list[Version]:
     return [*earlier, current]
 
 
+def earlier_versions_per_graph(store) -> dict[str, int]:
+    """How many earlier versions the history keeps of each source, by graph IRI (sources never replaced left out)."""
+    return {str(g): int(n) for g, n in store.select(
+        f"SELECT ?g (COUNT(?v) AS ?n) WHERE {{ GRAPH <{HISTORY_GRAPH}> {{ ?v <{PROV.specializationOf}> ?g }} }} "
+        "GROUP BY ?g").rows}
+
+
 def history_records(store, replaced: list[URIRef], *, reason: str, now: str) -> dict[str, str]:
     """SPARQL Update text keeping the current version of each source about to be replaced, by graph IRI.
 
@@ -251,19 +246,19 @@ def history_records(store, replaced: list[URIRef], *, reason: str, now: str) -> 
         graph = store.graph(str(iri))
         content = graph.serialize(format="nt", encoding="utf-8").decode("utf-8")
         lines = [
-            f"{version.n3()} a <{KG.SourceVersion}> ; <{_PROV}specializationOf> {iri.n3()} ;",
+            f"{version.n3()} a <{KG.SourceVersion}> ; <{PROV.specializationOf}> {iri.n3()} ;",
             f"  <{KG.reason}> {Literal(reason.strip()).n3()} ;",
-            f"  <{_PROV}invalidatedAtTime> {Literal(now, datatype=URIRef(_XSD + 'dateTime')).n3()} ;",
-            f"  <{_DCTERMS}identifier> {Literal('sha256:' + record.get('sha256', 'unknown')).n3()} ;",
+            f"  <{PROV.invalidatedAtTime}> {Literal(now, datatype=XSD.dateTime).n3()} ;",
+            f"  <{DCTERMS.identifier}> {Literal('sha256:' + record.get('sha256', 'unknown')).n3()} ;",
         ]
         if record.get("file"):
-            lines.append(f"  <{_PROV}wasDerivedFrom> {Literal(record['file']).n3()} ;")
+            lines.append(f"  <{PROV.wasDerivedFrom}> {Literal(record['file']).n3()} ;")
         loaded = record.get("changed") or record.get("added")
         if loaded:
-            lines.append(f"  <{_PROV}generatedAtTime> {Literal(loaded, datatype=URIRef(_XSD + 'dateTime')).n3()} ;")
+            lines.append(f"  <{PROV.generatedAtTime}> {Literal(loaded, datatype=XSD.dateTime).n3()} ;")
         if earlier:
-            lines.append(f"  <{_PROV}wasRevisionOf> <{earlier[-1].iri}> ;")
-        lines.append(f"  <{_VOID}triples> {len(graph)} ;")
+            lines.append(f"  <{PROV.wasRevisionOf}> <{earlier[-1].iri}> ;")
+        lines.append(f"  <{VOID.triples}> {len(graph)} ;")
         lines.append(f"  <{KG.content}> {Literal(content).n3()} .")
         records[str(iri)] = f"INSERT DATA {{ GRAPH <{HISTORY_GRAPH}> {{\n" + "\n".join(lines) + "\n} }"
     return records
@@ -336,9 +331,8 @@ class Retraction:
 def _retraction_target(store, name: str) -> tuple[URIRef, URIRef]:
     """The claim or source a name stands for, with the IRI of its retraction record."""
     text = name.strip()
-    claim = claim_iri(text) or (URIRef(text) if claim_name(text.strip("<>")) else None)
-    if claim is None and text.startswith("<") and claim_name(text[1:-1]):
-        claim = URIRef(text[1:-1])
+    bare = text.strip("<>")  # a claim IRI, bracketed or not
+    claim = claim_iri(text) or (URIRef(bare) if claim_name(bare) else None)
     if claim is not None:
         rows = store.select(f"SELECT ?s WHERE {{ GRAPH ?g {{ <{claim}> <{KG.statedIn}> ?s }} }} LIMIT 1").rows
         if not rows:
@@ -351,9 +345,16 @@ def _retraction_target(store, name: str) -> tuple[URIRef, URIRef]:
 def retractions(store) -> list[Retraction]:
     """Every retraction record in the store, by target."""
     rows = store.select(f"""SELECT ?r ?t ?reason ?date WHERE {{ GRAPH <{RETRACTIONS_GRAPH}> {{
-        ?r a <{KG.Retraction}> ; <{KG.retracts}> ?t ; <{KG.reason}> ?reason ; <{_DCTERMS}date> ?date }} }}
+        ?r a <{KG.Retraction}> ; <{KG.retracts}> ?t ; <{KG.reason}> ?reason ; <{DCTERMS.date}> ?date }} }}
         ORDER BY ?t""").rows
     return [Retraction(str(t), str(reason), str(date), str(r)) for r, t, reason, date in rows]
+
+
+def retracted_per_graph(store) -> dict[str, int]:
+    """How many retracted things each graph describes (its claims, or the source itself), by graph IRI."""
+    return {str(g): int(n) for g, n in store.select(
+        f"""SELECT ?g (COUNT(DISTINCT ?t) AS ?n) WHERE {{ GRAPH <{RETRACTIONS_GRAPH}> {{ ?r <{KG.retracts}> ?t }}
+            GRAPH ?g {{ ?t ?p ?o }} FILTER (?g != <{RETRACTIONS_GRAPH}>) }} GROUP BY ?g""").rows}
 
 
 def retract(store, names: list[str], *, reason: str, on: str | None = None, now: str,
@@ -390,8 +391,8 @@ def retract(store, names: list[str], *, reason: str, on: str | None = None, now:
     if made and not dry_run:
         triples = "\n".join(
             f"<{r.iri}> a <{KG.Retraction}> ; <{KG.retracts}> <{r.target}> ; <{KG.reason}> {Literal(r.reason).n3()} ; "
-            f"<{_DCTERMS}date> {Literal(r.date, datatype=URIRef(_XSD + 'date')).n3()} ; "
-            f"<{_PROV}generatedAtTime> {Literal(now, datatype=URIRef(_XSD + 'dateTime')).n3()} ."
+            f"<{DCTERMS.date}> {Literal(r.date, datatype=XSD.date).n3()} ; "
+            f"<{PROV.generatedAtTime}> {Literal(now, datatype=XSD.dateTime).n3()} ."
             for r in made)
         store.update(f"INSERT DATA {{ GRAPH <{RETRACTIONS_GRAPH}> {{\n{triples}\n}} }}")
     return made

@@ -18,7 +18,6 @@ from pathlib import Path
 from rdflib import RDF, Graph, Node, URIRef
 
 from kg.inputs import read_utf8
-from kg.errors import BadInputError
 from kg.namespaces import KG, OA
 from kg.validate import shorten
 

@@ -420,7 +420,7 @@ class FactStore:
         """
         manifest = ox.NamedNode(str(MANIFEST_GRAPH))
         pending = ox.NamedNode(str(PENDING_GRAPH))
-        now = ox.Literal(_now(), datatype=ox.NamedNode(str(XSD.dateTime)))
+        now = ox.Literal(now_utc(), datatype=ox.NamedNode(str(XSD.dateTime)))
         journal = [ox.Quad(manifest, pending, ox.NamedNode(str(graph)), manifest) for _, graph, _ in files]
         self._store.extend(journal)  # one transaction: the record exists before any graph does
         counts: dict[str, int] = {}
@@ -465,7 +465,7 @@ class FactStore:
         manifest = f"<{MANIFEST_GRAPH}>"
         hashes = hashes or {}
         added = {graph: record["added"] for graph, record in self.manifest().items() if record.get("added")}
-        now = _now()
+        now = now_utc()
         drops = []
         inserts = []
         for facts in files:
@@ -505,7 +505,8 @@ def _string(text: str) -> str:
     return Literal(text).n3()
 
 
-def _now() -> str:
+def now_utc() -> str:
+    """The current time, UTC, to the second (ISO 8601), as the store's records give it."""
     from datetime import datetime, timezone
 
     return datetime.now(timezone.utc).isoformat(timespec="seconds")

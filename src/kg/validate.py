@@ -255,6 +255,11 @@ def _validate_hybrid(data: Graph, shapes: Graph, ontology: Graph) -> tuple[bool,
     return not violations, results_graph, f"{results_text}\n(+ {extra} results of SHACL-SPARQL constraints, evaluated by Oxigraph)"
 
 
+def own_nodes(graph: Graph) -> set:
+    """The nodes a graph speaks of as its own: its subjects and its blank nodes (for ``validate(only=)``)."""
+    return set(graph.subjects()) | {o for o in graph.objects() if isinstance(o, BNode)}
+
+
 def shorten(node: Node | None) -> str | None:
     """An IRI as a prefixed name where kg knows the prefix; a literal as its text.
 
