@@ -191,7 +191,7 @@ class _time_limit:
 
 
 def m_kg_validate(corpus: Path, work: Path) -> dict:
-    from kg.validate import validate
+    from kg.validator import validate
 
     report = validate(_corpus_files(corpus)[1:])
     return {"conforms": report.conforms, "counts": report.counts(),
@@ -199,7 +199,7 @@ def m_kg_validate(corpus: Path, work: Path) -> dict:
 
 
 def m_pyshacl_validate(corpus: Path, work: Path) -> dict:
-    from kg.validate import validate
+    from kg.validator import validate
 
     report = validate(_corpus_files(corpus)[1:], engine="pyshacl")
     return {"conforms": report.conforms, "counts": report.counts(),
@@ -218,7 +218,7 @@ def m_kg_add(corpus: Path, work: Path) -> dict:
 
 
 def m_full_revalidation(corpus: Path, work: Path) -> dict:
-    from kg.validate import validate
+    from kg.validator import validate
 
     new = sorted((work / "new" / "facts").glob("synth-9-*.ttl"))
     report = validate([*_corpus_files(corpus)[1:], *new])

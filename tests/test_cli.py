@@ -314,3 +314,37 @@ def test_summary_gives_the_headline_answers_each_with_its_claimant_and_query(sto
     assert any("196 = 137 (Iraq) + 59 (Syria), consistent" in line for line in lines)
     assert any("Iraq 69.9 %, Syria 30.1 % of 196" in line for line in lines)
     assert lines[-1].startswith("where sources disagree:")
+
+
+IMPORTS_AFTER = """
+import sys
+from kg.cli import main
+try:
+    main({args!r}, standalone_mode=False)
+except SystemExit:
+    pass
+print(sorted(m for m in ("pyshacl", "matplotlib", "rdflib", "rdflib.plugins.sparql", "rich") if m in sys.modules))
+"""
+
+
+@pytest.mark.parametrize("args, absent", [
+    pytest.param(["--help"], {"pyshacl", "matplotlib", "rdflib", "rich"}, id="help"),
+    pytest.param(["query", "compare-periods", "--format", "csv"], {"pyshacl", "matplotlib", "rdflib.plugins.sparql"},
+                 id="stored-query"),
+])
+def test_quick_commands_do_not_import_what_they_never_use(store_path, args, absent):
+    """`kg --help` and a stored query start quickly: pySHACL, matplotlib and rdflib's SPARQL engine load only where used."""
+    args = [*args, "--store", str(store_path)] if args[0] == "query" else args
+    result = subprocess.run([sys.executable, "-c", IMPORTS_AFTER.format(args=args)], capture_output=True, text=True,
+                            check=True)
+    imported = set(eval(result.stdout.strip().splitlines()[-1]))
+    assert not imported & absent, f"{' '.join(args)} imported {sorted(imported & absent)}"
+
+
+def test_the_format_choices_are_the_librarys():
+    from kg.cli import EXPORT_FORMAT_NAMES, RESULT_FORMATS
+    from kg.results import ResultFormat
+    from kg.store import EXPORT_FORMATS
+
+    assert list(RESULT_FORMATS) == [f.value for f in ResultFormat]
+    assert list(EXPORT_FORMAT_NAMES) == list(EXPORT_FORMATS)

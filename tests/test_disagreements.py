@@ -12,7 +12,7 @@ from kg.incremental import check_files
 from kg.queries import run_query
 from kg.resources import default_load_paths, queries_dir, shapes_path
 from kg.store import FactStore
-from kg.validate import validate
+from kg.validator import validate
 
 from conftest import FIXTURES, MULTI, MULTI_FILES
 

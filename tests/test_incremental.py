@@ -17,7 +17,7 @@ from kg.incremental import add_files, check_files
 from kg.rdffiles import read_facts_file
 from kg.resources import default_load_paths
 from kg.store import FactStore
-from kg.validate import validate
+from kg.validator import validate
 
 from conftest import FIRST_SOURCE_FACTS, FIXTURES
 

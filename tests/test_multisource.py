@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from kg.cli import main
 from kg.resources import facts_dir, ontology_path
 from kg.store import FactStore
-from kg.validate import validate
+from kg.validator import validate
 
 from conftest import MULTI, MULTI_FILES, OUTLETS
 

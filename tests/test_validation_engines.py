@@ -13,7 +13,7 @@ from kg.namespaces import KG
 
 from kg.resources import ontology_path, shapes_path
 from kg.synth import synthesize
-from kg.validate import validate
+from kg.validator import validate
 
 from conftest import FIXTURES
 from test_shapes import CASES, WARNING_CASES, _broken
@@ -160,7 +160,7 @@ def test_a_large_load_is_validated_in_parts_and_a_violation_leaves_the_store_as_
     from kg.store import FactStore
 
     monkeypatch.setattr(kg.store, "PART_BYTES", 1)  # every load counts as large
-    monkeypatch.setattr(importlib.import_module("kg.validate"), "PART_BYTES", 1)  # the package exports a function of that name
+    monkeypatch.setattr(importlib.import_module("kg.validator"), "PART_BYTES", 1)  # the package exports a function of that name
     broken = tmp_path / "broken.ttl"
     text = (FIXTURES / "conflicting-source.ttl").read_text()
     broken.write_text(text.replace("kg:claimant ", "kg:claimantNote ", 1))  # a claim without its claimant
@@ -185,7 +185,7 @@ def test_loading_into_a_large_store_validates_the_new_file_with_the_stored_graph
     reports = {}
     for mode, limit in (("whole", 10**12), ("parts", 1)):
         monkeypatch.setattr(kg.store, "PART_BYTES", limit)
-        monkeypatch.setattr(importlib.import_module("kg.validate"), "PART_BYTES", limit)
+        monkeypatch.setattr(importlib.import_module("kg.validator"), "PART_BYTES", limit)
         with FactStore(tmp_path / mode) as store:
             store.load(default_load_paths())
             reports[mode] = store.load([FIXTURES / "conflicting-source.ttl"]).validation

@@ -13,9 +13,22 @@ True
 """
 
 from kg.errors import KgError
-from kg.queries import QueryResult, StoredQuery, load_catalogue, run_query
-from kg.store import FactStore, LoadReport
-from kg.validate import ValidationReport, validate
+
+#: Where each public name lives; imported when first used, so `kg --help` and a stored query start
+#: without loading pySHACL and rdflib's SPARQL engine (PEP 562).
+_LAZY = {
+    "QueryResult": "kg.queries", "StoredQuery": "kg.queries", "load_catalogue": "kg.queries", "run_query": "kg.queries",
+    "FactStore": "kg.store", "LoadReport": "kg.store",
+    "ValidationReport": "kg.validator", "validate": "kg.validator",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'kg' has no attribute {name!r}")
 
 __all__ = [
     "FactStore",

@@ -34,6 +34,16 @@ def _rules() -> dict[str, str]:
     return {"shapes": file_sha256(shapes_path()), "ontology": file_sha256(ontology_path())}
 
 
+def rules_digest() -> str:
+    """The SHA-256 of the shapes and of the ontology validation runs with, as one string.
+
+    >>> rules_digest().startswith("shapes:sha256:")
+    True
+    """
+    rules = _rules()
+    return f"shapes:sha256:{rules['shapes']} ontology:sha256:{rules['ontology']}"
+
+
 class ValidationCache:
     """Entries of validated loads, kept in a JSON file beside the store."""
 

@@ -10,18 +10,25 @@ import re
 import sys
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import click
-from rich.console import Console
 
-from kg.atomicfile import atomic_output, write_text
 from kg.errors import KgError, ValidationFailed
-from kg.inputs import read_utf8
-from kg.namespaces import RETRACTIONS_GRAPH, SLUG, claim_iri
-from kg.queries import StoredQuery, get_query, load_catalogue, run_query
-from kg.results import ResultFormat, display, render, to_table
-from kg.store import EXPORT_FORMATS, FactStore, default_store_path
-from kg.validate import validate
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from kg.queries import StoredQuery
+    from kg.store import FactStore
+
+# Library modules are imported in the commands that use them, not here: `kg --help` and a stored
+# query then start without loading rdflib, pySHACL or rich (tests/test_cli.py checks what --help imports).
+
+#: The choices of `kg query --format` and `kg export --format`, written out so that the options are built
+#: without importing the library (kg.results.ResultFormat and kg.store.EXPORT_FORMATS; a test keeps them equal).
+RESULT_FORMATS = ("table", "csv", "tsv", "json")
+EXPORT_FORMAT_NAMES = ("turtle", "trig", "nquads", "ntriples", "jsonld")
 #: A query file larger than this is not a hand-written question.
 MAX_QUERY_BYTES = 1024 * 1024
 #: Tables wider than this many columns are printed one record per block.
@@ -29,6 +36,8 @@ MAX_TABLE_COLUMNS = 6
 
 
 def _console(err: bool = False) -> Console:
+    from rich.console import Console
+
     return Console(stderr=err, soft_wrap=False, width=None if sys.stdout.isatty() else 120)
 
 
@@ -109,6 +118,8 @@ def endpoint_options(command):
 def _open_target(store_path: Path | None, endpoint: str | None, gsp_endpoint: str | None,
                  update_endpoint: str | None, timeout: float, *, must_exist: bool = True):
     """The embedded store, or a remote one when --endpoint is given."""
+    from kg.store import FactStore, default_store_path
+
     if endpoint:
         if store_path is not None:
             raise click.UsageError("Give --store or --endpoint, not both.")
@@ -133,6 +144,8 @@ def _opened(store: FactStore) -> FactStore:
 
 
 def _open_existing(store_path: Path | None) -> FactStore:
+    from kg.store import FactStore, default_store_path
+
     path = (store_path or default_store_path()).resolve()
     if not path.exists():
         raise KgError(f"There is no store at {path}. Build it first with `kg load` in the project's folder (or point "
@@ -171,6 +184,11 @@ def load(paths, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, no
     of the source it describes, so loading a file again replaces it. Nothing is written
     if any file is invalid.
 
+    Loading again costs what changed: a file the store holds unchanged (same SHA-256)
+    is not read; changed and new sources are checked against what they touch in the
+    store, as `kg add` checks, and a replaced source's earlier version is kept (kg
+    history). A changed ontology or reference file, or new shapes, validate everything.
+
     \b
     Example:
         kg load
@@ -185,7 +203,7 @@ def load(paths, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, no
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from kg.store import planned_steps
+    from kg.reload import load as load_files, planned_steps
 
     paths = list(paths) or None
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -196,24 +214,33 @@ def load(paths, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, no
         def step(description: str) -> None:
             bar.update(task, description=description, advance=1)
 
-        report = store.load(paths, check=not no_validate, progress=step)
+        report = load_files(store, paths, check=not no_validate, progress=step)
         from kg.lifecycle import orphaned_sources
         from kg.resources import facts_dir
 
         folders = {Path(p) for p in (paths or [facts_dir()]) if Path(p).is_dir()}
         orphans = {graph: file for folder in folders for graph, file in orphaned_sources(store, folder).items()}
     for graph, count in report.graphs.items():
-        click.echo(f"loaded {count:>6} triples into <{graph}> from {report.files[graph]}")
+        verb = "replaced" if graph in report.replaced else "loaded"
+        click.echo(f"{verb} {count:>6} triples into <{graph}> from {report.files[graph]}"
+                   + (" (its earlier version kept: kg history)" if graph in report.replaced else ""))
+    if report.skipped:
+        click.echo(f"unchanged: {len(report.skipped)} file{'s' if len(report.skipped) != 1 else ''} the store holds "
+                   "as they are (same SHA-256), not read again")
     for graph, file in sorted(orphans.items()):
         click.echo(f"note: <{graph}> is still in the store, but its file {file} is gone; it was not removed. "
                    f"Remove it with `kg remove {graph.rsplit('/', 1)[-1]}`.", err=True)
     if no_validate:
         verdict = "not validated (--no-validate)"
+    elif report.skipped and not report.graphs:
+        verdict = "nothing changed since the store last validated"
+    elif report.skipped:
+        verdict = "the changed files checked against what they touch in the store: " + report.validation.summary().lower()
     elif report.cached:
         verdict = "validated before and unchanged since (shapes, ontology, files and the rest of the store): not validated again"
     else:
         verdict = report.validation.summary().lower()
-    click.echo(f"{report.triples} triples in {len(report.graphs)} graphs; {verdict}")
+    click.echo(f"{report.triples} triples written in {len(report.graphs)} graphs; {verdict}")
 
 
 @main.command(name="validate")
@@ -238,6 +265,7 @@ def validate_command(paths, store_path, endpoint, gsp_endpoint, update_endpoint,
         kg validate --format json
         kg validate --endpoint http://127.0.0.1:7878/query
     """
+    from kg.validator import validate
     from kg.resources import facts_dir
 
     if paths and (endpoint or store_path is not None):
@@ -271,7 +299,7 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--param", "-p", "param_values", multiple=True, metavar="KEY=VALUE", help="A query parameter (repeatable).")
 @click.option("--file", "query_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Run the SPARQL in this file instead of a stored query.")
-@click.option("--format", "fmt", type=click.Choice([f.value for f in ResultFormat]), default="table", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(RESULT_FORMATS), default="table", show_default=True,
               help="table for people; csv, tsv, json: the W3C SPARQL 1.1 results formats.")
 @click.option("--show-query", is_flag=True, help="Print the SPARQL that would run, parameters bound, and exit.")
 @click.option("--engine", type=click.Choice(["oxigraph", "rdflib"]), default="oxigraph", show_default=True,
@@ -301,6 +329,10 @@ def query(name, param_values, query_file, fmt, show_query, engine, max_rows, all
         kg query positions --show-query
         kg query compare-places --endpoint http://127.0.0.1:7878/query
     """
+    from kg.inputs import read_utf8
+    from kg.queries import StoredQuery, get_query, run_query
+    from kg.results import render
+
     if (name is None) == (query_file is None):
         raise click.UsageError("Give a stored query's NAME or --file Q.rq (one of them).")
     stored = (StoredQuery.from_text(read_utf8(query_file, limit=MAX_QUERY_BYTES, what="a SPARQL query file"),
@@ -331,6 +363,8 @@ def query(name, param_values, query_file, fmt, show_query, engine, max_rows, all
 
 
 def _print_table(stored: StoredQuery, variables, rows) -> None:
+    from kg.results import display, to_table
+
     console = _console()
     if not rows:
         console.print(f"[bold]{stored.summary or stored.name}[/bold]\n(no rows)")
@@ -359,6 +393,8 @@ def queries():
     Example:
         kg queries
     """
+    from kg.queries import load_catalogue
+
     for name, stored in load_catalogue().items():
         click.echo(click.style(name, bold=True) + f"\n    {stored.summary}")
         for param in stored.params:
@@ -369,7 +405,7 @@ def queries():
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(list(EXPORT_FORMATS)), default="trig", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMAT_NAMES), default="trig", show_default=True,
               help="trig, nquads and jsonld keep the named graphs; turtle and ntriples merge them.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True,
               help="File to write, or - for standard output.")
@@ -381,6 +417,8 @@ def export(fmt, output, store_path):
     Example:
         kg export --format trig --output kg.trig
     """
+    from kg.atomicfile import atomic_output
+
     with _open_existing(store_path) as store:
         if output == "-":
             store.export(fmt, output=sys.stdout.buffer)
@@ -404,6 +442,8 @@ def stats(store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
         kg stats
         kg stats --endpoint http://127.0.0.1:7878/query
     """
+    from kg.namespaces import RETRACTIONS_GRAPH
+    from kg.queries import run_query
     from rich.table import Table
 
     from kg.lifecycle import earlier_versions_per_graph, retracted_per_graph
@@ -514,6 +554,8 @@ def summary(store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
     Example:
         kg summary
     """
+    from kg.queries import run_query
+
     with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
         periods = run_query("compare-periods", store=store).rows
         totals = run_query("totals-vs-parts", store=store).rows
@@ -627,7 +669,7 @@ def history(source, store_path, endpoint, gsp_endpoint, update_endpoint, timeout
         kg history fictional-monitor-2024 --last
     """
     from kg.lifecycle import diff, history as versions_of
-    from kg.validate import shorten
+    from kg.namespaces import shorten
 
     with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
         if diff_version is None and not last:
@@ -716,6 +758,8 @@ def new_source(source_id, title, publisher, url, source_text, language, out_dir,
         kg new-source --id monitor-2024-07 --title "Attacks in July" \\
             --publisher "Example Monitor" --source-text monitor-2024-07.txt
     """
+    from kg.atomicfile import write_text
+    from kg.namespaces import SLUG
     from kg.authoring import new_source_template
     from kg.quotes import read_text
 
@@ -860,6 +904,7 @@ def graph(claim, source, out, store_path, endpoint, gsp_endpoint, update_endpoin
     Example:
         kg graph --claim https://w3id.org/conflict-kg/id/claim/newsweek-isis-attacks-2024/attacks-2024-h1 --out claim.svg
     """
+    from kg.namespaces import claim_iri
     from kg.graph import claim_graph, overview_graph, render_svg, source_graph
 
     if claim and source:

@@ -14,7 +14,7 @@ from kg.atomicfile import write_text
 from kg.errors import KgError
 from kg.namespaces import KG
 from kg.resources import ontology_path, shapes_path
-from kg.validate import shorten
+from kg.namespaces import shorten
 
 
 def shapes_by_term(shapes: Graph, ontology: Graph) -> dict[URIRef, list[dict]]:

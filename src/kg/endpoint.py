@@ -43,7 +43,7 @@ from kg.errors import BadInputError, KgError, ValidationFailed
 from kg.namespaces import BOOKKEEPING_GRAPHS, MANIFEST_GRAPH, RETRACTIONS_GRAPH, SOURCE_TYPES
 from kg.rdffiles import FactsFile, read_facts_file, read_turtle, sniff_facts_file
 from kg.store import LoadReport, display_path, expand_paths, now_utc
-from kg.validate import ValidationReport, own_nodes, validate
+from kg.validator import ValidationReport, own_nodes, validate
 
 #: HTTP statuses worth another try: the server may be restarting or overloaded.
 _RETRY_STATUSES = {502, 503, 504}
@@ -367,8 +367,13 @@ class RemoteStore:
         *,
         check: bool = True,
         progress: Callable[[str], None] | None = None,
+        records: dict[str, str] | None = None,
     ) -> LoadReport:
         """Validate files, then put each into its own named graph on the server.
+
+        Args:
+            records: SPARQL Update text sent with each graph's manifest record, by graph IRI
+                (the history of a replaced source).
 
         Raises:
             ValidationFailed: Nothing was sent.
@@ -392,8 +397,10 @@ class RemoteStore:
             if not report.conforms:
                 raise ValidationFailed(report)
         else:
+            step("not validating")
             report = ValidationReport(True, Graph(), "not validated")
-        self.write(files, progress=step)
+        step("writing")
+        self.write(files, records=records)
         return LoadReport(
             validation=report,
             graphs={str(f.graph_iri): f.size for f in files},

@@ -16,7 +16,7 @@ from rdflib import URIRef
 
 from kg.atomicfile import write_bytes
 from kg.errors import KgError
-from kg.validate import shorten
+from kg.namespaces import shorten
 
 _STYLE = {
     "claim": {"shape": "box", "style": "rounded,filled", "fillcolor": "#dbe8f6"},

@@ -31,7 +31,7 @@ from kg.lifecycle import history_records, is_stored_source
 from kg.store import now_utc
 from kg.namespaces import KG, MANIFEST_GRAPH, RETRACTIONS_GRAPH, SOURCE_TYPES
 from kg.rdffiles import FactsFile, read_facts_file
-from kg.validate import ValidationReport, own_nodes, validate
+from kg.validator import ValidationReport, own_nodes, validate
 
 #: How many colliding IRIs a message lists before "and N more".
 _SHOWN = 5

@@ -134,7 +134,12 @@ def remove_sources(store, names: list[str | Path], *, dry_run: bool = False, for
             f"{shown}{more}. Nothing was removed. Remove or correct those links first (kg add --replace), remove "
             "those sources too, or give --force to remove anyway (the links then point at nothing)."
         )
-    if not dry_run:
+    if not dry_run and report.references:
+        # Forced: the links left dangling make the store no longer known to conform (the next load validates all).
+        from kg.store import forget_validation_update, remove_graphs_update
+
+        store.update(forget_validation_update() + " ;\n" + remove_graphs_update([str(i) for i in iris]))
+    elif not dry_run:
         store.remove_graphs([str(i) for i in iris])
     return report
 

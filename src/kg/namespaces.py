@@ -2,7 +2,7 @@
 
 import re
 
-from rdflib import Namespace, URIRef
+from rdflib import Literal, Namespace, Node, URIRef
 
 BASE = "https://w3id.org/conflict-kg/"
 KG = Namespace(BASE + "ontology#")
@@ -18,6 +18,9 @@ ONTOLOGY_GRAPH = URIRef(BASE + "ontology")
 REFERENCE_GRAPH = URIRef(BASE + "id/reference")
 #: The graph recording which file each named graph was loaded from, its hash and when.
 MANIFEST_GRAPH = URIRef(BASE + "id/manifest")
+#: The manifest's record of the rules (shapes, ontology) the whole store last validated under; absent
+#: when the store is not known to conform (after a load without validation, a forced removal).
+VALIDATED_UNDER = URIRef(BASE + "id/manifest#validatedUnder")
 #: The graph keeping the earlier versions of replaced sources (``kg history``).
 HISTORY_GRAPH = URIRef(BASE + "id/history")
 #: The graph of retraction records (``kg retract``); part of the data queries read.
@@ -100,3 +103,28 @@ def claim_namespace(source_id: str) -> Namespace:
     rdflib.term.URIRef('https://w3id.org/conflict-kg/id/claim/newsweek-isis-attacks-2024/attacks-2024-h1')
     """
     return Namespace(f"{BASE}id/claim/{source_id}/")
+
+
+def shorten(node: Node | None) -> str | None:
+    """An IRI as a prefixed name where kg knows the prefix; a literal as its text.
+
+    >>> shorten(URIRef("https://w3id.org/conflict-kg/id/actor/isis"))
+    'actor:isis'
+    """
+    if node is None:
+        return None
+    if isinstance(node, URIRef):
+        best = max(
+            ((prefix, ns) for prefix, ns in PREFIXES.items() if str(node).startswith(ns)),
+            key=lambda item: len(item[1]),
+            default=None,
+        )
+        if best and "/" not in str(node)[len(best[1]) :]:
+            return f"{best[0]}:{str(node)[len(best[1]):]}"
+        name = claim_name(node)
+        if name:
+            return name
+        return f"<{node}>"
+    if isinstance(node, Literal):
+        return str(node)
+    return "(blank node)"

@@ -3,7 +3,7 @@
 pySHACL wants the data as one rdflib graph, which costs about 1.6 kB of memory per
 triple: a million triples would need well over 2 GB. Here each file is read with rdflib
 once and put into an in-memory Oxigraph store, the *index*: compact, and where the
-SHACL-SPARQL constraints run, once each, as in :func:`kg.validate.validate`. Then the
+SHACL-SPARQL constraints run, once each, as in :func:`kg.validator.validate`. Then the
 files are taken back out of the index a part at a time (about ``part_bytes`` of Turtle),
 and pySHACL checks the core constraints of each part together with what the other files
 say about every node the part mentions (their triples, the nodes they point to, and the
@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
-import pyshacl
 from rdflib import RDF, RDFS, BNode, Graph, Literal, Node, URIRef
 from rdflib.namespace import SH
 
@@ -160,15 +159,15 @@ def validate_in_parts(paths: Sequence[Path], *, shapes: Graph, core_shapes: Grap
         explain: Turns ``(results, data, origin)`` into problems, while a part's data is at hand.
         part_bytes: Turtle bytes per part.
 
-    :func:`kg.validate.validate` calls it for large inputs, or when given ``part_bytes``:
+    :func:`kg.validator.validate` calls it for large inputs, or when given ``part_bytes``:
 
     >>> from kg.resources import facts_dir
-    >>> from kg.validate import validate
+    >>> from kg.validator import validate
     >>> report = validate(sorted(facts_dir().glob("*.ttl")), part_bytes=1)
     >>> report.conforms, report.results_text.endswith("in 2 parts, SHACL-SPARQL constraints evaluated by Oxigraph")
     (True, True)
     """
-    from kg.validate import _owner  # validate imports this module
+    from kg.validator import _owner  # validate imports this module
 
     paths = [Path(p) for p in paths]
     index = Index(paths, ontology)
@@ -183,6 +182,8 @@ def validate_in_parts(paths: Sequence[Path], *, shapes: Graph, core_shapes: Grap
         own = {term for triple in data for term in (triple[0], triple[2])}
         mentioned = {term for term in own if isinstance(term, URIRef)}
         index.neighbourhood(mentioned, {Index.file_graph(p) for p in part}, data)
+        import pyshacl
+
         _, results, _ = pyshacl.validate(data, shacl_graph=core_shapes, ont_graph=ontology, inference="none",
                                          allow_warnings=True, advanced=False, inplace=True)
         part_results = Graph()

@@ -19,7 +19,7 @@ from rdflib import RDF, Graph, Node, URIRef
 
 from kg.inputs import read_utf8
 from kg.namespaces import KG, OA
-from kg.validate import shorten
+from kg.namespaces import shorten
 
 #: Number words counted as figures besides digits.
 NUMBER_WORDS = ("one-third", "two-thirds", "one-quarter", "half", "dozen", "dozens", "hundreds", "thousands", "double",

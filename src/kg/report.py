@@ -21,7 +21,7 @@ from rdflib import URIRef
 
 from kg.atomicfile import write_text
 from kg.queries import QueryResult, load_catalogue, run_query
-from kg.validate import shorten
+from kg.validator import shorten
 
 #: The questions the report answers, in order, with the chart that goes with each.
 SECTIONS = (

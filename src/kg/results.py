@@ -15,7 +15,7 @@ from enum import Enum
 import pyoxigraph as ox
 from rdflib import XSD, BNode, Literal, Node, URIRef
 
-from kg.validate import shorten
+from kg.namespaces import shorten
 
 
 class ResultFormat(str, Enum):

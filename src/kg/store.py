@@ -29,11 +29,11 @@ from kg.cache import ValidationCache, file_sha256
 from kg.engines import OxigraphEngine, term_from_oxigraph
 from kg.errors import BadInputError, StoreError, ValidationFailed
 from kg.inputs import regular_file
-from kg.namespaces import BASE, BOOKKEEPING_GRAPHS, HISTORY_GRAPH, KG, MANIFEST_GRAPH, PREFIXES, RETRACTIONS_GRAPH
+from kg.namespaces import BASE, BOOKKEEPING_GRAPHS, HISTORY_GRAPH, KG, MANIFEST_GRAPH, PREFIXES, RETRACTIONS_GRAPH, VALIDATED_UNDER
 from kg.partitioned import PART_BYTES
 from kg.rdffiles import FactsFile, read_facts_file, sniff_facts_file
 from kg.resources import default_load_paths
-from kg.validate import ValidationReport, validate
+from kg.validator import ValidationReport, validate
 
 #: Where the store lives unless ``--store`` or ``KG_STORE`` says otherwise.
 DEFAULT_STORE = Path(".kg/store")
@@ -89,6 +89,10 @@ class LoadReport:
     graphs: dict[str, int] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     cached: bool = False
+    #: Files the store held unchanged (same SHA-256), not read: graph IRI → file.
+    skipped: dict[str, str] = field(default_factory=dict)
+    #: Sources replaced by a changed file (their earlier versions kept in the history).
+    replaced: list[str] = field(default_factory=list)
 
     @property
     def conforms(self) -> bool:
@@ -312,8 +316,12 @@ class FactStore:
         *,
         check: bool = True,
         progress: Callable[[str], None] | None = None,
+        records: dict[str, str] | None = None,
     ) -> LoadReport:
         """Validate files, then load each into its own named graph, atomically.
+
+        This writes every file given; :func:`kg.reload.load` (what ``kg load`` runs) skips
+        the files the store holds unchanged and checks changed ones incrementally.
 
         Args:
             paths: Turtle files; folders are expanded to their ``*.ttl``. By default the
@@ -324,6 +332,8 @@ class FactStore:
                 not validated again (see :mod:`kg.cache`).
             progress: Called with a description as each step starts (one per file read,
                 then validation, then writing): for progress bars.
+            records: SPARQL Update text to run in the transaction that replaces graphs, by
+                graph IRI (the history of replaced sources).
 
         Returns:
             What was loaded, and the validation report.
@@ -344,7 +354,8 @@ class FactStore:
             # Validated before and nothing it depends on changed: straight to Oxigraph's parser.
             for path in expanded:
                 step(f"reading {path}")
-            step("validated before: loading")
+            step("validated before: not validated again")
+            step("writing")
             counts = self._fast_load([(Path(p), URIRef(cached[str(Path(p).resolve())]), hashes[str(Path(p).resolve())])
                                       for p in expanded])
             report = ValidationReport(True, Graph(), "validated before (cache)")
@@ -371,12 +382,13 @@ class FactStore:
             if not report.conforms:
                 raise ValidationFailed(report)
         else:
+            step("not validating")
             report = ValidationReport(True, Graph(), "not validated")
         step("writing")
         file_hashes = {str(f.graph_iri): hashes.get(str(f.path.resolve())) or file_sha256(f.path) for f in files}
         if set(map(str, seen)) & set(self.graphs()):
             files = [f if len(f.graph) else read_facts_file(f.path) for f in files]  # replacing goes through SPARQL Update
-            self._replace_graphs(files, file_hashes)
+            self._replace_graphs(files, file_hashes, also=list((records or {}).values()))
         else:
             self._fast_load([(f.path, f.graph_iri, file_hashes[str(f.graph_iri)]) for f in files])
         if cache and check:
@@ -527,6 +539,12 @@ def remove_graphs_update(graph_iris: list[str]) -> str:
         for g in graph_iris)
 
 
+def forget_validation_update() -> str:
+    """SPARQL Update that records that the store is no longer known to conform (run with, or before, a write
+    that was not validated)."""
+    return f"DELETE WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ <{MANIFEST_GRAPH}> <{VALIDATED_UNDER}> ?rules }} }}"
+
+
 def read_manifest(select) -> dict[str, dict[str, str]]:
     """The manifest's record of each graph, read with a store's ``select``."""
     rows = select(f"""SELECT ?g ?p ?o WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ ?g ?p ?o
@@ -542,11 +560,6 @@ def read_manifest(select) -> dict[str, dict[str, str]]:
             text = text.removeprefix("sha256:")
         records.setdefault(str(graph), {})[names[str(prop)]] = text
     return dict(sorted(records.items()))
-
-
-def planned_steps(paths: Iterable[str | Path] | None, *, check: bool = True) -> int:
-    """How many progress steps :meth:`FactStore.load` will report for these paths."""
-    return len(expand_paths(paths)) + (2 if check else 1)
 
 
 def expand_paths(paths: Iterable[str | Path] | None) -> list[Path]:

@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import pyshacl
 from rdflib import RDF, RDFS, BNode, Graph, Literal, Node, URIRef
 from rdflib.namespace import SH
 
-from kg.namespaces import PREFIXES, claim_name
+from kg.namespaces import shorten
 from kg.partitioned import PART_BYTES, validate_in_parts
 from kg.rdffiles import FactsFile, read_facts_file, read_turtle
 from kg.resources import ontology_path, shapes_path
@@ -192,6 +191,8 @@ def validate(
             for subject in set(graph.subjects()):
                 origin.setdefault(subject, name)
     if engine == "pyshacl":
+        import pyshacl  # here, not at the top: commands that never validate start without it
+
         conforms, results_graph, results_text = pyshacl.validate(
             combined, shacl_graph=shapes, ont_graph=ontology, inference="none", allow_warnings=True, advanced=False)
     elif engine == "oxigraph":
@@ -235,6 +236,8 @@ def _validate_hybrid(data: Graph, shapes: Graph, ontology: Graph) -> tuple[bool,
 
     from kg.sparqlshapes import evaluate, load_with_bnode_names, unskolem
 
+    import pyshacl
+
     _, results_graph, results_text = pyshacl.validate(
         data, shacl_graph=_core_shapes(shapes), ont_graph=ontology, inference="none", allow_warnings=True,
         advanced=False, inplace=True)  # ``data`` is validate()'s own merged copy: mixing the ontology into it is fine
@@ -258,31 +261,6 @@ def _validate_hybrid(data: Graph, shapes: Graph, ontology: Graph) -> tuple[bool,
 def own_nodes(graph: Graph) -> set:
     """The nodes a graph speaks of as its own: its subjects and its blank nodes (for ``validate(only=)``)."""
     return set(graph.subjects()) | {o for o in graph.objects() if isinstance(o, BNode)}
-
-
-def shorten(node: Node | None) -> str | None:
-    """An IRI as a prefixed name where kg knows the prefix; a literal as its text.
-
-    >>> shorten(URIRef("https://w3id.org/conflict-kg/id/actor/isis"))
-    'actor:isis'
-    """
-    if node is None:
-        return None
-    if isinstance(node, URIRef):
-        best = max(
-            ((prefix, ns) for prefix, ns in PREFIXES.items() if str(node).startswith(ns)),
-            key=lambda item: len(item[1]),
-            default=None,
-        )
-        if best and "/" not in str(node)[len(best[1]) :]:
-            return f"{best[0]}:{str(node)[len(best[1]):]}"
-        name = claim_name(node)
-        if name:
-            return name
-        return f"<{node}>"
-    if isinstance(node, Literal):
-        return str(node)
-    return "(blank node)"
 
 
 def _owner(node: Node, graph: Graph, depth: int = 0) -> tuple[Node, str | None]:
