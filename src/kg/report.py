@@ -21,7 +21,7 @@ from rdflib import URIRef
 
 from kg.atomicfile import write_text
 from kg.queries import QueryResult, load_catalogue, run_query
-from kg.validator import shorten
+from kg.namespaces import shorten
 
 #: The questions the report answers, in order, with the chart that goes with each.
 SECTIONS = (
