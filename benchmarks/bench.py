@@ -26,7 +26,7 @@ import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
-from kg.atomicfile import write_text
+from kg.model.atomicfile import write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
@@ -49,14 +49,14 @@ def _corpus_files(corpus: Path) -> list[Path]:
 
 
 def _graph_of(path: Path) -> str:
-    from kg.rdffiles import read_facts_file
+    from kg.model.rdffiles import read_facts_file
 
     return str(read_facts_file(path).graph_iri)
 
 
 def m_kg_load(corpus: Path, work: Path) -> dict:
-    from kg.reload import load
-    from kg.store import FactStore
+    from kg.services.load import load
+    from kg.stores.oxigraph import FactStore
 
     with FactStore(work / "store") as store:
         report = load(store, _corpus_files(corpus))  # what `kg load` runs
@@ -80,8 +80,8 @@ def _edited(corpus: Path, work: Path, name: str, note: str) -> Path:
 
 def m_kg_reload_unchanged(corpus: Path, work: Path) -> dict:
     """`kg load` of the whole corpus into the store that holds it."""
-    from kg.reload import load
-    from kg.store import FactStore
+    from kg.services.load import load
+    from kg.stores.oxigraph import FactStore
 
     with FactStore(work / "store") as store:
         report = load(store, _corpus_files(corpus))
@@ -90,8 +90,8 @@ def m_kg_reload_unchanged(corpus: Path, work: Path) -> dict:
 
 def m_kg_reload_one_changed(corpus: Path, work: Path) -> dict:
     """`kg load` of the corpus with one synthetic source corrected, into the store that holds the rest."""
-    from kg.reload import load
-    from kg.store import FactStore
+    from kg.services.load import load
+    from kg.stores.oxigraph import FactStore
 
     edited = _edited(corpus, work, "changed", "(corrected)")
     files = [edited if p.name == edited.name else p for p in _corpus_files(corpus)]
@@ -102,8 +102,8 @@ def m_kg_reload_one_changed(corpus: Path, work: Path) -> dict:
 
 def m_kg_add_replace(corpus: Path, work: Path) -> dict:
     """`kg add --replace` of that one corrected source (corrected once more), the comparison for a reload."""
-    from kg.incremental import add_files
-    from kg.store import FactStore
+    from kg.services.add import add_files
+    from kg.stores.oxigraph import FactStore
 
     edited = _edited(corpus, work, "changed-again", "(corrected again)")
     with FactStore(work / "store") as store:
@@ -161,14 +161,14 @@ def _median(run, repeat: int) -> tuple[float, object]:
 
 
 def m_queries(corpus: Path, work: Path, engine: str) -> dict:
-    from kg.queries import load_catalogue, run_query
+    from kg.queries.catalogue import load_catalogue, run_query
 
     catalogue = load_catalogue()
     params = {"reporting-chain": {"text": "attacks"}}
     repeat = int(os.environ.get("KG_BENCH_REPEAT", "5"))
     out = {}
     if engine == "kg":
-        from kg.store import FactStore
+        from kg.stores.oxigraph import FactStore
 
         store = FactStore(work / "store")
         for name, query in catalogue.items():
@@ -236,7 +236,7 @@ class _time_limit:
 
 
 def m_kg_validate(corpus: Path, work: Path) -> dict:
-    from kg.validator import validate
+    from kg.validation.validator import validate
 
     report = validate(_corpus_files(corpus)[1:])
     return {"conforms": report.conforms, "counts": report.counts(),
@@ -244,7 +244,7 @@ def m_kg_validate(corpus: Path, work: Path) -> dict:
 
 
 def m_pyshacl_validate(corpus: Path, work: Path) -> dict:
-    from kg.validator import validate
+    from kg.validation.validator import validate
 
     report = validate(_corpus_files(corpus)[1:], engine="pyshacl")
     return {"conforms": report.conforms, "counts": report.counts(),
@@ -252,8 +252,8 @@ def m_pyshacl_validate(corpus: Path, work: Path) -> dict:
 
 
 def m_kg_add(corpus: Path, work: Path) -> dict:
-    from kg.incremental import check_files
-    from kg.store import FactStore
+    from kg.services.add import check_files
+    from kg.stores.oxigraph import FactStore
 
     store = FactStore(work / "store")
     report = check_files(store, sorted((work / "new" / "facts").glob("synth-9-*.ttl")))
@@ -263,7 +263,7 @@ def m_kg_add(corpus: Path, work: Path) -> dict:
 
 
 def m_full_revalidation(corpus: Path, work: Path) -> dict:
-    from kg.validator import validate
+    from kg.validation.validator import validate
 
     new = sorted((work / "new" / "facts").glob("synth-9-*.ttl"))
     report = validate([*_corpus_files(corpus)[1:], *new])
@@ -291,7 +291,7 @@ def _server(location: Path):
 
 
 def m_remote_kg(corpus: Path, work: Path) -> dict:
-    from kg.endpoint import Endpoint, RemoteStore
+    from kg.stores.sparql_protocol import Endpoint, RemoteStore
 
     process, base = _server(work / "server-kg")
     try:
@@ -489,7 +489,7 @@ def targets_of(results: dict) -> list[dict]:
 
 def prepare(scale: str, work: Path | None) -> tuple[Path, Path, int]:
     """The work folder with its synthetic corpus, made once and reused by later runs given ``--work``."""
-    from kg.synth import synthesize
+    from kg.authoring.synth import synthesize
 
     triples = SCALES[scale]
     sources = max(2, (triples - FIXED_TRIPLES) // TRIPLES_PER_SOURCE)

@@ -10,7 +10,7 @@ import argparse
 import json
 from pathlib import Path
 
-from kg.atomicfile import write_text
+from kg.model.atomicfile import write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
-from kg.engines import RdflibEngine
-from kg.resources import default_load_paths, facts_dir, ontology_path, shapes_path
-from kg.store import FactStore, dataset_from_files
+from kg.model.resources import default_load_paths, facts_dir, ontology_path, shapes_path
+from kg.queries.engines import RdflibEngine
+from kg.stores.oxigraph import FactStore, dataset_from_files
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"

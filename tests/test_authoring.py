@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 from rdflib import Graph, URIRef
 
-from kg.cli import main
-from kg.queries import run_query
-from kg.quotes import coverage, verify_quotes
-from kg.resources import facts_dir
-from kg.store import FactStore
+from kg.authoring.quotes import coverage, verify_quotes
+from kg.cli.commands import main
+from kg.model.resources import facts_dir
+from kg.queries.catalogue import run_query
+from kg.stores.oxigraph import FactStore
 
 from conftest import FIRST_SOURCE_FACTS, FIXTURES, SOURCES
 
@@ -105,7 +105,7 @@ def test_new_source_writes_a_template_that_parses_and_describes_the_source(tmp_p
 
 def test_every_example_of_the_template_parses_and_uses_only_the_ontologys_terms(tmp_path, ontology_graph):
     """Uncommented, the examples are Turtle whose every kg: term the ontology defines."""
-    from kg.namespaces import KG
+    from kg.model.namespaces import KG
 
     kg(*NEW_SOURCE_ARGS, "--out", tmp_path)
     text = (tmp_path / "fictional-monitor-2024.ttl").read_text()

@@ -11,8 +11,8 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from kg.cli import main
-from kg.resources import facts_dir
+from kg.cli.commands import main
+from kg.model.resources import facts_dir
 
 from conftest import FIXTURES
 
@@ -47,7 +47,7 @@ def test_load_reports_graphs_and_validation(tmp_path):
 
 
 def test_loading_twice_leaves_the_store_as_it_was(tmp_path):
-    from kg.store import FactStore
+    from kg.stores.oxigraph import FactStore
 
     from rdflib.compare import isomorphic
 
@@ -118,7 +118,7 @@ def test_query_on_plain_rdflib_gives_the_same_csv(store_path):
 def test_show_query_prints_runnable_sparql_with_bound_parameters(store_path):
     result = kg("query", "claims-by-actor", "-p", "actor=actor:aanes", "--show-query")
     assert 'VALUES (?actor ?include_retracted) { (<https://w3id.org/conflict-kg/id/actor/aanes> "no") }' in result.output
-    from kg.store import FactStore
+    from kg.stores.oxigraph import FactStore
 
     with FactStore(store_path) as store:
         assert len(list(store.oxigraph.query(result.output, use_default_graph_as_union=True))) == 2
@@ -164,7 +164,7 @@ def test_validate_the_store(store_path):
 
 
 def test_an_invalid_file_is_not_loaded(tmp_path, store_path):
-    from kg.store import FactStore
+    from kg.stores.oxigraph import FactStore
 
     with FactStore(store_path) as store:
         before = store.export("nquads")
@@ -254,7 +254,7 @@ def test_an_unchanged_corpus_is_not_validated_twice_but_a_changed_one_is(tmp_pat
     _shutil.rmtree(store)
     again = kg("load", "--store", store)
     assert again.exit_code == 0 and "not validated again" in again.output
-    from kg.store import FactStore
+    from kg.stores.oxigraph import FactStore
 
     with FactStore(store) as opened:
         assert sum(opened.graphs().values()) == 2516
@@ -263,7 +263,7 @@ def test_an_unchanged_corpus_is_not_validated_twice_but_a_changed_one_is(tmp_pat
     text = (changed / "newsweek-isis-attacks-2024.ttl").read_text()
     (changed / "newsweek-isis-attacks-2024.ttl").write_text(text.replace("kg:value 153 ;", "kg:value -153 ;"))
     _shutil.rmtree(store)
-    from kg.resources import ontology_path
+    from kg.model.resources import ontology_path
 
     result = kg("load", ontology_path(), changed, "--store", store)
     assert result.exit_code == 1 and "non-negative" in result.output
@@ -318,7 +318,7 @@ def test_summary_gives_the_headline_answers_each_with_its_claimant_and_query(sto
 
 IMPORTS_AFTER = """
 import sys
-from kg.cli import main
+from kg.cli.commands import main
 try:
     main({args!r}, standalone_mode=False)
 except SystemExit:
@@ -342,9 +342,9 @@ def test_quick_commands_do_not_import_what_they_never_use(store_path, args, abse
 
 
 def test_the_format_choices_are_the_librarys():
-    from kg.cli import EXPORT_FORMAT_NAMES, RESULT_FORMATS
-    from kg.results import ResultFormat
-    from kg.store import EXPORT_FORMATS
+    from kg.cli.commands import EXPORT_FORMAT_NAMES, RESULT_FORMATS
+    from kg.queries.formats import ResultFormat
+    from kg.stores.oxigraph import EXPORT_FORMATS
 
     assert list(RESULT_FORMATS) == [f.value for f in ResultFormat]
     assert list(EXPORT_FORMAT_NAMES) == list(EXPORT_FORMATS)

@@ -19,11 +19,11 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
-from kg.cli import main
-from kg.resources import facts_dir, ontology_path
-from kg.store import FactStore
+from kg.cli.commands import main
+from kg.model.resources import facts_dir, ontology_path
+from kg.stores.oxigraph import FactStore
 
-KG = [sys.executable, "-m", "kg.cli"]
+KG = [sys.executable, "-m", "kg.cli.commands"]
 
 
 def content(path: Path) -> Counter:
@@ -121,7 +121,7 @@ def test_killed_export_leaves_the_old_file_or_the_new_and_nothing_else(corpus, t
 
 
 def test_an_error_while_writing_keeps_the_old_file(tmp_path):
-    from kg.atomicfile import atomic_output
+    from kg.model.atomicfile import atomic_output
 
     target = tmp_path / "report.html"
     target.write_text("old")

@@ -8,11 +8,11 @@ import re
 
 import pytest
 
-from kg.incremental import check_files
-from kg.queries import run_query
-from kg.resources import default_load_paths, queries_dir, shapes_path
-from kg.store import FactStore
-from kg.validator import validate
+from kg.model.resources import default_load_paths, queries_dir, shapes_path
+from kg.queries.catalogue import run_query
+from kg.services.add import check_files
+from kg.stores.oxigraph import FactStore
+from kg.validation.validator import validate
 
 from conftest import FIXTURES, MULTI, MULTI_FILES
 

@@ -11,11 +11,11 @@ from contextlib import contextmanager
 import pytest
 from click.testing import CliRunner
 
-from kg.cli import main
-from kg.endpoint import Endpoint, EndpointError, PartialLoadError, RemoteStore
-from kg.errors import ValidationFailed
-from kg.queries import load_catalogue, run_query
-from kg.resources import default_load_paths, facts_dir
+from kg.cli.commands import main
+from kg.model.errors import ValidationFailed
+from kg.model.resources import default_load_paths, facts_dir
+from kg.queries.catalogue import load_catalogue, run_query
+from kg.stores.sparql_protocol import Endpoint, EndpointError, PartialLoadError, RemoteStore
 
 from conftest import FIXTURES
 from servers import oxigraph_server

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from rdflib import BNode, Graph, URIRef
 
-from kg.namespaces import KG, OA, TIME, claim_namespace
-from kg.quotes import anchors
-from kg.resources import facts_dir, ontology_path, shapes_path
+from kg.authoring.quotes import anchors
+from kg.model.namespaces import KG, OA, TIME, claim_namespace
+from kg.model.resources import facts_dir, ontology_path, shapes_path
 
 from conftest import FIRST_SOURCE_FACTS, FIRST_SOURCE_ID, REFERENCE_FACTS
 

@@ -11,13 +11,13 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kg.cli import main
-from kg.errors import ValidationFailed
-from kg.incremental import add_files, check_files
-from kg.rdffiles import read_facts_file
-from kg.resources import default_load_paths
-from kg.store import FactStore
-from kg.validator import validate
+from kg.cli.commands import main
+from kg.model.errors import ValidationFailed
+from kg.model.rdffiles import read_facts_file
+from kg.model.resources import default_load_paths
+from kg.services.add import add_files, check_files
+from kg.stores.oxigraph import FactStore
+from kg.validation.validator import validate
 
 from conftest import FIRST_SOURCE_FACTS, FIXTURES
 

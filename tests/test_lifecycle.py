@@ -10,13 +10,13 @@ from contextlib import contextmanager
 import pytest
 from click.testing import CliRunner
 
-from kg.cli import main
-from kg.endpoint import Endpoint, RemoteStore
-from kg.errors import BadInputError
-from kg.lifecycle import ReferencedSourceError, remove_sources
-from kg.queries import run_query
-from kg.resources import facts_dir
-from kg.store import FactStore
+from kg.cli.commands import main
+from kg.model.errors import BadInputError
+from kg.model.resources import facts_dir
+from kg.queries.catalogue import run_query
+from kg.services.lifecycle import ReferencedSourceError, remove_sources
+from kg.stores.oxigraph import FactStore
+from kg.stores.sparql_protocol import Endpoint, RemoteStore
 
 from conftest import FIXTURES
 from servers import oxigraph_server
@@ -62,7 +62,7 @@ def target(request, tmp_path):
 
 
 def test_remove_refuses_while_referenced_then_removes_atomically(target, tmp_path):
-    from kg.incremental import add_files
+    from kg.services.add import add_files
 
     with target.store() as store:
         store.load()
@@ -91,7 +91,7 @@ def test_remove_refuses_while_referenced_then_removes_atomically(target, tmp_pat
 
 
 def test_force_removes_a_referenced_source_and_validation_then_names_the_dangling_link(target, tmp_path):
-    from kg.incremental import add_files
+    from kg.services.add import add_files
 
     with target.store() as store:
         store.load()
@@ -174,8 +174,8 @@ def monitor_figures(store, **params) -> list[str]:
 
 
 def test_replace_keeps_the_old_version_as_history_answers_come_from_the_new_and_the_diff_shows_the_change(target, tmp_path):
-    from kg.incremental import add_files
-    from kg.lifecycle import diff, history
+    from kg.services.add import add_files
+    from kg.services.lifecycle import diff, history
 
     with target.store() as store:
         store.load()
@@ -226,7 +226,7 @@ def test_history_of_a_source_never_replaced_and_of_a_version_that_does_not_exist
 
 
 def test_a_retracted_claim_is_left_out_of_answers_listed_by_its_query_and_can_be_withdrawn(target):
-    from kg.incremental import add_files
+    from kg.services.add import add_files
 
     with target.store() as store:
         store.load()
@@ -263,9 +263,9 @@ def test_a_retracted_claim_is_left_out_of_answers_listed_by_its_query_and_can_be
 
 def test_retracting_a_source_empties_every_stored_query_of_it_and_include_retracted_gives_all_back():
     """Every stored query that reads claims leaves out a retracted source's, and gives them back on request."""
-    from kg.lifecycle import retract
-    from kg.store import now_utc
-    from kg.queries import load_catalogue
+    from kg.queries.catalogue import load_catalogue
+    from kg.services.lifecycle import retract
+    from kg.stores.oxigraph import now_utc
 
     store = FactStore.in_memory()
     store.load()
@@ -285,9 +285,9 @@ def test_retracting_a_source_empties_every_stored_query_of_it_and_include_retrac
 
 
 def test_removing_a_source_removes_its_history_and_retractions(target, tmp_path):
-    from kg.incremental import add_files
-    from kg.lifecycle import retract
-    from kg.store import now_utc
+    from kg.services.add import add_files
+    from kg.services.lifecycle import retract
+    from kg.stores.oxigraph import now_utc
 
     with target.store() as store:
         store.load()
@@ -308,7 +308,7 @@ def test_a_source_file_may_not_assert_retractions_or_versions(tmp_path):
     path.write_text(text, encoding="utf-8")
     store = FactStore.in_memory()
     store.load()
-    from kg.incremental import add_files
+    from kg.services.add import add_files
 
     with pytest.raises(BadInputError, match="kg:Retraction, .*kg:retracts|kg:retracts"):
         add_files(store, [path])

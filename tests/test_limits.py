@@ -10,12 +10,12 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from kg.cli import main
-from kg.queries import check_query_text
+from kg.cli.commands import main
+from kg.queries.catalogue import check_query_text
 
 from conftest import FIXTURES
 
-KG = [sys.executable, "-m", "kg.cli"]
+KG = [sys.executable, "-m", "kg.cli.commands"]
 CARTESIAN_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }\n"
 
 

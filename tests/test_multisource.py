@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kg.cli import main
-from kg.resources import facts_dir, ontology_path
-from kg.store import FactStore
-from kg.validator import validate
+from kg.cli.commands import main
+from kg.model.resources import facts_dir, ontology_path
+from kg.stores.oxigraph import FactStore
+from kg.validation.validator import validate
 
 from conftest import MULTI, MULTI_FILES, OUTLETS
 
@@ -259,12 +259,12 @@ def test_every_fictional_outlet_quotes_its_text_exactly_and_covers_it(outlet):
 
 def test_claims_are_shown_and_accepted_as_source_id_slash_slug(store, tmp_path):
     """Two outlets have an attacks-2024-h1: tables say whose, and the same name is accepted back."""
-    from kg.queries import run_query
+    from kg.queries.catalogue import run_query
 
     result = run_query("evidence", store=store, params={"claim": "fictional-gazette-2024/attacks-2024-h1"})
     assert [str(row["claim"]) for row in result.rows] == [
         "https://w3id.org/conflict-kg/id/claim/fictional-gazette-2024/attacks-2024-h1"]
-    from kg.results import display
+    from kg.queries.formats import display
 
     assert display(result.terms[0][0]) == "fictional-gazette-2024/attacks-2024-h1"
     store_path = tmp_path / "s"

@@ -8,7 +8,7 @@ import pytest
 from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 
-from kg.namespaces import KG, ONTOLOGY_GRAPH
+from kg.model.namespaces import KG, ONTOLOGY_GRAPH
 
 VANN = "http://purl.org/vocab/vann/"
 

@@ -7,11 +7,11 @@ from decimal import Decimal
 import pytest
 from rdflib import Literal
 
-from kg.engines import RdflibEngine
-from kg.errors import QueryParameterError
-from kg.queries import StoredQuery, load_catalogue, run_query
-from kg.resources import default_load_paths
-from kg.store import FactStore, dataset_from_files
+from kg.model.errors import QueryParameterError
+from kg.model.resources import default_load_paths
+from kg.queries.catalogue import StoredQuery, load_catalogue, run_query
+from kg.queries.engines import RdflibEngine
+from kg.stores.oxigraph import FactStore, dataset_from_files
 
 from conftest import FIXTURES
 
@@ -38,14 +38,14 @@ def test_catalogue_headers_are_complete():
 @pytest.fixture(scope="module")
 def several_sources():
     """The real facts and the fictional multi-source fixtures, in the embedded store and in plain rdflib."""
-    from kg.engines import RdflibEngine
-    from kg.resources import default_load_paths
-    from kg.store import FactStore, dataset_from_files
+    from kg.model.resources import default_load_paths
+    from kg.queries.engines import RdflibEngine
+    from kg.stores.oxigraph import FactStore, dataset_from_files
 
     from conftest import FIXTURES
 
-    from kg.lifecycle import retract
-    from kg.namespaces import RETRACTIONS_GRAPH
+    from kg.model.namespaces import RETRACTIONS_GRAPH
+    from kg.services.lifecycle import retract
 
     files = [*default_load_paths(), *sorted((FIXTURES / "multi").glob("*.ttl"))]
     store = FactStore.in_memory()

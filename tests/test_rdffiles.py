@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from kg.cli import main
-from kg.errors import BadInputError
-from kg.rdffiles import read_facts_file
-from kg.store import FactStore
+from kg.cli.commands import main
+from kg.model.errors import BadInputError
+from kg.model.rdffiles import read_facts_file
+from kg.stores.oxigraph import FactStore
 
 SOURCE_HEADER = """@prefix kg: <https://w3id.org/conflict-kg/ontology#> .
 @prefix source: <https://w3id.org/conflict-kg/id/source/> .
@@ -64,8 +64,8 @@ def test_a_folder_and_a_missing_file_are_explained(tmp_path):
 
 def test_a_control_character_in_a_datatype_iri_is_refused_in_one_paragraph(tmp_path):
     """Found by the fuzzer: U+0080 in the xsd prefix reached only literals' datatypes, which Oxigraph then refused."""
-    from kg.errors import BadInputError
-    from kg.rdffiles import read_turtle
+    from kg.model.errors import BadInputError
+    from kg.model.rdffiles import read_turtle
 
     path = tmp_path / "f.ttl"
     path.write_text('PREFIX xsd: <\u0080ttp://www.w3.org/2001/XMLSchema#>\n<http://e/s> <http://e/p> "1"^^xsd:date .\n',
@@ -76,8 +76,8 @@ def test_a_control_character_in_a_datatype_iri_is_refused_in_one_paragraph(tmp_p
 
 def test_an_iri_oxigraph_would_refuse_is_refused_at_parse(tmp_path):
     """Found by the fuzzer: rdflib takes <¡ttp://…> (no valid scheme); Oxigraph, later, would not."""
-    from kg.errors import BadInputError
-    from kg.rdffiles import read_turtle
+    from kg.model.errors import BadInputError
+    from kg.model.rdffiles import read_turtle
 
     path = tmp_path / "f.ttl"
     path.write_text('<http://e/s> <http://e/p> <\u00a1ttp://e/o> .\n', encoding="utf-8")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from kg.cli import main
-from kg.queries import load_catalogue
+from kg.cli.commands import main
+from kg.queries.catalogue import load_catalogue
 
 from conftest import ROOT
 
@@ -32,7 +32,7 @@ def test_every_kg_command_the_readme_uses_exists():
 
 
 def test_the_diagram_offsets_are_the_real_ones(facts_graph):
-    from kg.namespaces import OA
+    from kg.model.namespaces import OA
 
     start, end = map(int, re.search(r"oa:start (\d+) ; oa:end (\d+)", README).groups())
     starts = {o.toPython() for o in facts_graph.objects(None, OA.start)}
@@ -41,7 +41,7 @@ def test_the_diagram_offsets_are_the_real_ones(facts_graph):
 
 
 def test_the_answers_table_matches_the_queries(loaded_store):
-    from kg.queries import run_query
+    from kg.queries.catalogue import run_query
 
     row = run_query("compare-periods", store=loaded_store).rows[0]
     assert f"{row['value_a']} vs {row['value_b']} (ratio {row['ratio']})" in README

@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from kg.endpoint import Endpoint, RemoteStore
-from kg.errors import ValidationFailed
-from kg.lifecycle import history
-from kg.cache import file_sha256, rules_digest
-from kg.namespaces import MANIFEST_GRAPH
-from kg.namespaces import VALIDATED_UNDER
-from kg.reload import load, validated_under
-from kg.resources import ontology_path
-from kg.store import FactStore
-from kg.validator import validate
+from kg.model.errors import ValidationFailed
+from kg.model.namespaces import MANIFEST_GRAPH
+from kg.model.namespaces import VALIDATED_UNDER
+from kg.model.resources import ontology_path
+from kg.services.lifecycle import history
+from kg.services.load import load, validated_under
+from kg.stores.cache import file_sha256, rules_digest
+from kg.stores.oxigraph import FactStore
+from kg.stores.sparql_protocol import Endpoint, RemoteStore
+from kg.validation.validator import validate
 
 from conftest import FIRST_SOURCE_FACTS, FIXTURES, REFERENCE_FACTS
 from servers import oxigraph_server
@@ -201,7 +201,7 @@ def test_new_shapes_or_ontology_validate_everything_again(target, corpus):
 
 def test_a_forced_removal_makes_the_next_load_validate_everything(target, corpus):
     """`kg remove --force` leaves links dangling: the store is no longer known to conform, and the next load says so."""
-    from kg.lifecycle import remove_sources
+    from kg.services.lifecycle import remove_sources
 
     edit(corpus / MONITOR.name, "kg:value 160 ;",
          "kg:value 160 ;\n    kg:restates <https://w3id.org/conflict-kg/id/claim/newsweek-isis-attacks-2024/attacks-2024-h1> ;")

@@ -11,11 +11,11 @@ from html.parser import HTMLParser
 import pytest
 from click.testing import CliRunner
 
-from kg.cli import main
-from kg.queries import run_query
-from kg.report import anchor, build_report
-from kg.resources import default_load_paths
-from kg.store import FactStore
+from kg.cli.commands import main
+from kg.model.resources import default_load_paths
+from kg.queries.catalogue import run_query
+from kg.stores.oxigraph import FactStore
+from kg.views.report import anchor, build_report
 
 from conftest import FIXTURES, ROOT
 

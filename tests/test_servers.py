@@ -7,12 +7,12 @@ import pytest
 from rdflib import BNode
 from rdflib.compare import isomorphic
 
-from kg.endpoint import Endpoint, RemoteStore
-from kg.lifecycle import retract
-from kg.queries import load_catalogue, run_query
-from kg.rdffiles import read_facts_file
-from kg.resources import default_load_paths
-from kg.store import FactStore
+from kg.model.rdffiles import read_facts_file
+from kg.model.resources import default_load_paths
+from kg.queries.catalogue import load_catalogue, run_query
+from kg.services.lifecycle import retract
+from kg.stores.oxigraph import FactStore
+from kg.stores.sparql_protocol import Endpoint, RemoteStore
 
 from conftest import MULTI, MULTI_FILES
 from servers import oxigraph_server, virtuoso_server
@@ -70,7 +70,7 @@ def test_the_stores_hold_the_same_graphs_and_kg_sees_only_its_own(stores):
 
 def test_where_a_server_has_no_graph_store_one_update_per_graph_loads_blank_nodes_too(stores, tmp_path):
     """Virtuoso refuses INSERT DATA with blank nodes; kg's fallback (INSERT … WHERE {}) loads them."""
-    from kg.store import FactStore
+    from kg.stores.oxigraph import FactStore
 
     url = stores["virtuoso"].endpoint.query_url
     no_gsp = Endpoint(query_url=url, update_url=url, gsp_url=url.replace("/sparql", "/no-graph-store"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from rdflib import Graph
 
-from kg.validator import validate
+from kg.validation.validator import validate
 
 PREFIXES = """
 PREFIX kg: <https://w3id.org/conflict-kg/ontology#>

@@ -9,11 +9,11 @@ import pytest
 from rdflib import RDF, Graph
 from rdflib.namespace import SH
 
-from kg.namespaces import KG
+from kg.model.namespaces import KG
 
-from kg.resources import ontology_path, shapes_path
-from kg.synth import synthesize
-from kg.validator import validate
+from kg.authoring.synth import synthesize
+from kg.model.resources import ontology_path, shapes_path
+from kg.validation.validator import validate
 
 from conftest import FIXTURES
 from test_shapes import CASES, WARNING_CASES, _broken
@@ -56,7 +56,7 @@ def test_engines_agree_on_broken_facts(facts_graph, reference_graph, update, sha
 def test_engines_agree_on_a_synthetic_corpus_and_find_every_planted_violation(tmp_path):
     summary = synthesize(sources=12, seed=5, out=tmp_path, invalid_share=0.5, conflict_share=0.3)
     files = [ontology_path(), *sorted((tmp_path / "facts").glob("*.ttl"))]
-    from kg.resources import facts_dir
+    from kg.model.resources import facts_dir
 
     files.insert(1, facts_dir() / "reference.ttl")
     fast, reference = validate(files, engine="oxigraph"), validate(files, engine="pyshacl")
@@ -71,7 +71,7 @@ def test_engines_agree_on_a_synthetic_corpus_and_find_every_planted_violation(tm
 
 def test_a_valid_synthetic_corpus_conforms(tmp_path):
     synthesize(sources=8, seed=2, out=tmp_path)
-    from kg.resources import facts_dir
+    from kg.model.resources import facts_dir
 
     report = validate([ontology_path(), facts_dir() / "reference.ttl", *sorted((tmp_path / "facts").glob("*.ttl"))])
     assert report.conforms, report.to_text()
@@ -80,7 +80,7 @@ def test_a_valid_synthetic_corpus_conforms(tmp_path):
 def test_synth_cli_is_deterministic_for_a_seed(tmp_path):
     from click.testing import CliRunner
 
-    from kg.cli import main
+    from kg.cli.commands import main
 
     for name in ("a", "b"):
         result = CliRunner().invoke(main, ["synth", "--sources", "4", "--seed", "11", "--out", str(tmp_path / name),
@@ -91,7 +91,7 @@ def test_synth_cli_is_deterministic_for_a_seed(tmp_path):
     assert all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files)
 
 
-# --- validation in parts (kg.partitioned): the same report as validating everything at once ---
+# --- validation in parts (kg.validation.parts): the same report as validating everything at once ---
 
 CROSS_FILE_CASES = [c for c in CASES + WARNING_CASES
                     if c.values[1].startswith(("Actor", "Person")) or c.values[1] in SPARQL_SHAPES] + CASES[:12:3]
@@ -126,7 +126,7 @@ def test_validation_in_parts_gives_the_whole_report_on_broken_facts(facts_graph,
 
 @pytest.mark.parametrize("part_bytes", [pytest.param(1, id="a-file-a-part"), pytest.param(40_000, id="a-few-files-a-part")])
 def test_validation_in_parts_gives_the_whole_report_on_a_synthetic_corpus(tmp_path, part_bytes):
-    from kg.resources import facts_dir
+    from kg.model.resources import facts_dir
 
     synthesize(sources=12, seed=5, out=tmp_path, invalid_share=0.5, conflict_share=0.3)
     files = [ontology_path(), facts_dir() / "reference.ttl", *sorted((tmp_path / "facts").glob("*.ttl")),
@@ -139,8 +139,8 @@ def test_validation_in_parts_gives_the_whole_report_on_a_synthetic_corpus(tmp_pa
 
 
 def test_a_large_store_is_validated_in_parts_with_the_same_report(tmp_path):
-    from kg.resources import default_load_paths
-    from kg.store import FactStore
+    from kg.model.resources import default_load_paths
+    from kg.stores.oxigraph import FactStore
 
     with FactStore(tmp_path / "store") as store:
         store.load([*default_load_paths(), FIXTURES / "conflicting-source.ttl"])
@@ -154,13 +154,13 @@ def test_a_large_store_is_validated_in_parts_with_the_same_report(tmp_path):
 def test_a_large_load_is_validated_in_parts_and_a_violation_leaves_the_store_as_it_was(tmp_path, monkeypatch):
     import importlib
 
-    import kg.store
-    from kg.errors import ValidationFailed
-    from kg.resources import default_load_paths
-    from kg.store import FactStore
+    import kg.stores.oxigraph
+    from kg.model.errors import ValidationFailed
+    from kg.model.resources import default_load_paths
+    from kg.stores.oxigraph import FactStore
 
-    monkeypatch.setattr(kg.store, "PART_BYTES", 1)  # every load counts as large
-    monkeypatch.setattr(importlib.import_module("kg.validator"), "PART_BYTES", 1)  # the package exports a function of that name
+    monkeypatch.setattr(kg.stores.oxigraph, "PART_BYTES", 1)  # every load counts as large
+    monkeypatch.setattr(importlib.import_module("kg.validation.validator"), "PART_BYTES", 1)  # the package exports a function of that name
     broken = tmp_path / "broken.ttl"
     text = (FIXTURES / "conflicting-source.ttl").read_text()
     broken.write_text(text.replace("kg:claimant ", "kg:claimantNote ", 1))  # a claim without its claimant
@@ -178,14 +178,14 @@ def test_a_large_load_is_validated_in_parts_and_a_violation_leaves_the_store_as_
 def test_loading_into_a_large_store_validates_the_new_file_with_the_stored_graphs_in_parts(tmp_path, monkeypatch):
     import importlib
 
-    import kg.store
-    from kg.resources import default_load_paths
-    from kg.store import FactStore
+    import kg.stores.oxigraph
+    from kg.model.resources import default_load_paths
+    from kg.stores.oxigraph import FactStore
 
     reports = {}
     for mode, limit in (("whole", 10**12), ("parts", 1)):
-        monkeypatch.setattr(kg.store, "PART_BYTES", limit)
-        monkeypatch.setattr(importlib.import_module("kg.validator"), "PART_BYTES", limit)
+        monkeypatch.setattr(kg.stores.oxigraph, "PART_BYTES", limit)
+        monkeypatch.setattr(importlib.import_module("kg.validation.validator"), "PART_BYTES", limit)
         with FactStore(tmp_path / mode) as store:
             store.load(default_load_paths())
             reports[mode] = store.load([FIXTURES / "conflicting-source.ttl"]).validation

@@ -12,14 +12,14 @@ True
 (153, 121, Decimal('1.264'))
 """
 
-from kg.errors import KgError
+from kg.model.errors import KgError
 
 #: Where each public name lives; imported when first used, so `kg --help` and a stored query start
 #: without loading pySHACL and rdflib's SPARQL engine (PEP 562).
 _LAZY = {
-    "QueryResult": "kg.queries", "StoredQuery": "kg.queries", "load_catalogue": "kg.queries", "run_query": "kg.queries",
-    "FactStore": "kg.store", "LoadReport": "kg.store",
-    "ValidationReport": "kg.validator", "validate": "kg.validator",
+    "QueryResult": "kg.queries.catalogue", "StoredQuery": "kg.queries.catalogue", "load_catalogue": "kg.queries.catalogue", "run_query": "kg.queries.catalogue",
+    "FactStore": "kg.stores.oxigraph", "LoadReport": "kg.stores.oxigraph",
+    "ValidationReport": "kg.validation.validator", "validate": "kg.validation.validator",
 }
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import graphviz
 from rdflib import URIRef
 
-from kg.atomicfile import write_bytes
-from kg.errors import KgError
-from kg.namespaces import shorten
+from kg.model.atomicfile import write_bytes
+from kg.model.errors import KgError
+from kg.model.namespaces import shorten
 
 _STYLE = {
     "claim": {"shape": "box", "style": "rounded,filled", "fillcolor": "#dbe8f6"},

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from rdflib import RDF, Graph, Node, URIRef
 
-from kg.inputs import read_utf8
-from kg.namespaces import KG, OA
-from kg.namespaces import shorten
+from kg.model.inputs import read_utf8
+from kg.model.namespaces import KG, OA
+from kg.model.namespaces import shorten
 
 #: Number words counted as figures besides digits.
 NUMBER_WORDS = ("one-third", "two-thirds", "one-quarter", "half", "dozen", "dozens", "hundreds", "thousands", "double",

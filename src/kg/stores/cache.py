@@ -14,8 +14,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from kg.atomicfile import write_text
-from kg.resources import ontology_path, shapes_path
+from kg.model.atomicfile import write_text
+from kg.model.resources import ontology_path, shapes_path
 
 #: How many entries a cache keeps (the most recent).
 MAX_ENTRIES = 16

@@ -22,8 +22,8 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, XSD
 
-from kg.errors import BadInputError, KgError
-from kg.namespaces import (BASE, HISTORY_GRAPH, KG, MANIFEST_GRAPH, RETRACTIONS_GRAPH, SLUG, SOURCE_TYPES, VOID,
+from kg.model.errors import BadInputError, KgError
+from kg.model.namespaces import (BASE, HISTORY_GRAPH, KG, MANIFEST_GRAPH, RETRACTIONS_GRAPH, SLUG, SOURCE_TYPES, VOID,
                            claim_iri, claim_name)
 
 
@@ -58,7 +58,7 @@ def source_iri(name: str | Path) -> URIRef:
     """
     text = str(name).strip()
     if text.endswith(".ttl") and Path(text).is_file():
-        from kg.rdffiles import sniff_facts_file
+        from kg.model.rdffiles import sniff_facts_file
 
         return sniff_facts_file(text).graph_iri
     if text.startswith("source:"):
@@ -101,7 +101,7 @@ def remove_sources(store, names: list[str | Path], *, dry_run: bool = False, for
     """Remove sources (their graphs and manifest records) in one transaction.
 
     Args:
-        store: A :class:`~kg.store.FactStore` or :class:`~kg.endpoint.RemoteStore`.
+        store: A :class:`~kg.stores.oxigraph.FactStore` or :class:`~kg.stores.sparql_protocol.RemoteStore`.
         names: The sources (see :func:`source_iri`).
         dry_run: Say what would be removed; change nothing.
         force: Remove even when other sources' claims point into them (those links then
@@ -136,7 +136,7 @@ def remove_sources(store, names: list[str | Path], *, dry_run: bool = False, for
         )
     if not dry_run and report.references:
         # Forced: the links left dangling make the store no longer known to conform (the next load validates all).
-        from kg.store import forget_validation_update, remove_graphs_update
+        from kg.stores.oxigraph import forget_validation_update, remove_graphs_update
 
         store.update(forget_validation_update() + " ;\n" + remove_graphs_update([str(i) for i in iris]))
     elif not dry_run:

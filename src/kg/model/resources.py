@@ -6,8 +6,8 @@ install) reads them from the repository's top-level folders.
 
 from pathlib import Path
 
-_PACKAGE_DATA = Path(__file__).parent / "_data"
-_CHECKOUT = Path(__file__).resolve().parents[2]
+_PACKAGE_DATA = Path(__file__).resolve().parents[1] / "_data"  # kg/_data
+_CHECKOUT = Path(__file__).resolve().parents[3]  # the repository, above src/kg/model
 
 
 def _data_dir(name: str) -> Path:

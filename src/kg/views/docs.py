@@ -10,17 +10,17 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from rdflib import OWL, RDF, RDFS, Graph, URIRef
 from rdflib.namespace import SH, SKOS
 
-from kg.atomicfile import write_text
-from kg.errors import KgError
-from kg.namespaces import KG
-from kg.resources import ontology_path, shapes_path
-from kg.namespaces import shorten
+from kg.model.atomicfile import write_text
+from kg.model.errors import KgError
+from kg.model.namespaces import KG
+from kg.model.namespaces import shorten
+from kg.model.resources import ontology_path, shapes_path
 
 
 def shapes_by_term(shapes: Graph, ontology: Graph) -> dict[URIRef, list[dict]]:
     """For each kg term, the shapes that constrain it: as target class, as path, or as sh:class.
 
-    >>> from kg.rdffiles import read_turtle
+    >>> from kg.model.rdffiles import read_turtle
     >>> found = shapes_by_term(read_turtle(shapes_path()), read_turtle(ontology_path()))
     >>> sorted(s["shape"] for s in found[KG.claimant])
     ['kgsh:ClaimClaimantShape']
@@ -55,7 +55,7 @@ def write_docs(out: str | Path) -> list[Path]:
     """Write ``index.html`` (pyLODE's ontology documentation) and ``shapes.html`` into a folder."""
     from pylode import OntPub
 
-    from kg.rdffiles import read_turtle
+    from kg.model.rdffiles import read_turtle
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -81,7 +81,7 @@ def write_docs(out: str | Path) -> list[Path]:
             "domain": shorten(ontology.value(term, RDFS.domain)) or "", "range": shorten(ontology.value(term, RDFS.range)) or "",
             "shapes": constrained.get(term, []),
         })
-    environment = Environment(loader=PackageLoader("kg", "templates"), autoescape=select_autoescape(default=True))
+    environment = Environment(loader=PackageLoader("kg.views", "templates"), autoescape=select_autoescape(default=True))
     page = environment.get_template("shapes.html").render(terms=terms)
     shapes_page = out / "shapes.html"
     write_text(shapes_page, page)

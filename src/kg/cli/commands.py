@@ -14,19 +14,19 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kg.errors import KgError, ValidationFailed
+from kg.model.errors import KgError, ValidationFailed
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from kg.queries import StoredQuery
-    from kg.store import FactStore
+    from kg.queries.catalogue import StoredQuery
+    from kg.stores.oxigraph import FactStore
 
 # Library modules are imported in the commands that use them, not here: `kg --help` and a stored
 # query then start without loading rdflib, pySHACL or rich (tests/test_cli.py checks what --help imports).
 
 #: The choices of `kg query --format` and `kg export --format`, written out so that the options are built
-#: without importing the library (kg.results.ResultFormat and kg.store.EXPORT_FORMATS; a test keeps them equal).
+#: without importing the library (kg.queries.formats.ResultFormat and kg.stores.oxigraph.EXPORT_FORMATS; a test keeps them equal).
 RESULT_FORMATS = ("table", "csv", "tsv", "json")
 EXPORT_FORMAT_NAMES = ("turtle", "trig", "nquads", "ntriples", "jsonld")
 #: A query file larger than this is not a hand-written question.
@@ -118,12 +118,12 @@ def endpoint_options(command):
 def _open_target(store_path: Path | None, endpoint: str | None, gsp_endpoint: str | None,
                  update_endpoint: str | None, timeout: float, *, must_exist: bool = True):
     """The embedded store, or a remote one when --endpoint is given."""
-    from kg.store import FactStore, default_store_path
+    from kg.stores.oxigraph import FactStore, default_store_path
 
     if endpoint:
         if store_path is not None:
             raise click.UsageError("Give --store or --endpoint, not both.")
-        from kg.endpoint import Endpoint, RemoteStore
+        from kg.stores.sparql_protocol import Endpoint, RemoteStore
 
         server = click.get_current_context().meta.get("kg.server")
         return RemoteStore(Endpoint.at(endpoint, gsp_url=gsp_endpoint, update_url=update_endpoint, timeout=timeout,
@@ -144,7 +144,7 @@ def _opened(store: FactStore) -> FactStore:
 
 
 def _open_existing(store_path: Path | None) -> FactStore:
-    from kg.store import FactStore, default_store_path
+    from kg.stores.oxigraph import FactStore, default_store_path
 
     path = (store_path or default_store_path()).resolve()
     if not path.exists():
@@ -203,7 +203,7 @@ def load(paths, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, no
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from kg.reload import load as load_files, planned_steps
+    from kg.services.load import load as load_files, planned_steps
 
     paths = list(paths) or None
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -215,8 +215,8 @@ def load(paths, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, no
             bar.update(task, description=description, advance=1)
 
         report = load_files(store, paths, check=not no_validate, progress=step)
-        from kg.lifecycle import orphaned_sources
-        from kg.resources import facts_dir
+        from kg.model.resources import facts_dir
+        from kg.services.lifecycle import orphaned_sources
 
         folders = {Path(p) for p in (paths or [facts_dir()]) if Path(p).is_dir()}
         orphans = {graph: file for folder in folders for graph, file in orphaned_sources(store, folder).items()}
@@ -265,8 +265,8 @@ def validate_command(paths, store_path, endpoint, gsp_endpoint, update_endpoint,
         kg validate --format json
         kg validate --endpoint http://127.0.0.1:7878/query
     """
-    from kg.validator import validate
-    from kg.resources import facts_dir
+    from kg.model.resources import facts_dir
+    from kg.validation.validator import validate
 
     if paths and (endpoint or store_path is not None):
         raise click.UsageError("Give files to validate, or a store (--store/--endpoint) to validate what it holds, "
@@ -329,9 +329,9 @@ def query(name, param_values, query_file, fmt, show_query, engine, max_rows, all
         kg query positions --show-query
         kg query compare-places --endpoint http://127.0.0.1:7878/query
     """
-    from kg.inputs import read_utf8
-    from kg.queries import StoredQuery, get_query, run_query
-    from kg.results import render
+    from kg.model.inputs import read_utf8
+    from kg.queries.catalogue import StoredQuery, get_query, run_query
+    from kg.queries.formats import render
 
     if (name is None) == (query_file is None):
         raise click.UsageError("Give a stored query's NAME or --file Q.rq (one of them).")
@@ -344,14 +344,14 @@ def query(name, param_values, query_file, fmt, show_query, engine, max_rows, all
         click.echo(stored.bind(params))
         return
     if engine == "rdflib":
-        from kg.engines import RdflibEngine
-        from kg.resources import default_load_paths
-        from kg.store import dataset_from_files
+        from kg.model.resources import default_load_paths
+        from kg.queries.engines import RdflibEngine
+        from kg.stores.oxigraph import dataset_from_files
 
         result = run_query(stored, engine=RdflibEngine(dataset_from_files(default_load_paths())), params=params,
                            **limits)
     else:
-        from kg.queries import unknown_terms
+        from kg.queries.catalogue import unknown_terms
 
         with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
             unknown_terms(stored, params, store.engine)
@@ -363,7 +363,7 @@ def query(name, param_values, query_file, fmt, show_query, engine, max_rows, all
 
 
 def _print_table(stored: StoredQuery, variables, rows) -> None:
-    from kg.results import display, to_table
+    from kg.queries.formats import display, to_table
 
     console = _console()
     if not rows:
@@ -393,7 +393,7 @@ def queries():
     Example:
         kg queries
     """
-    from kg.queries import load_catalogue
+    from kg.queries.catalogue import load_catalogue
 
     for name, stored in load_catalogue().items():
         click.echo(click.style(name, bold=True) + f"\n    {stored.summary}")
@@ -417,7 +417,7 @@ def export(fmt, output, store_path):
     Example:
         kg export --format trig --output kg.trig
     """
-    from kg.atomicfile import atomic_output
+    from kg.model.atomicfile import atomic_output
 
     with _open_existing(store_path) as store:
         if output == "-":
@@ -442,11 +442,11 @@ def stats(store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
         kg stats
         kg stats --endpoint http://127.0.0.1:7878/query
     """
-    from kg.namespaces import RETRACTIONS_GRAPH
-    from kg.queries import run_query
+    from kg.model.namespaces import RETRACTIONS_GRAPH
+    from kg.queries.catalogue import run_query
     from rich.table import Table
 
-    from kg.lifecycle import earlier_versions_per_graph, retracted_per_graph
+    from kg.services.lifecycle import earlier_versions_per_graph, retracted_per_graph
 
     with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
         graph_counts = store.graphs()
@@ -515,7 +515,7 @@ def add(files, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, dry
         kg add facts/my-new-source.ttl
         kg add --replace facts/my-new-source.ttl --reason "The outlet corrected the July figure"
     """
-    from kg.incremental import add_files
+    from kg.services.add import add_files
 
     with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
         try:
@@ -554,7 +554,7 @@ def summary(store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
     Example:
         kg summary
     """
-    from kg.queries import run_query
+    from kg.queries.catalogue import run_query
 
     with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
         periods = run_query("compare-periods", store=store).rows
@@ -597,7 +597,7 @@ def terms(kind, store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
         kg terms measure
         kg query compare-periods -p measure=measure:operatives-killed
     """
-    from kg.namespaces import DATA_PREFIXES
+    from kg.model.namespaces import DATA_PREFIXES
 
     kinds = [kind] if kind else [k for k in ("actor", "measure", "period", "place", "source", "communication", "event",
                                              "topic")]
@@ -636,7 +636,7 @@ def remove(sources, store_path, endpoint, gsp_endpoint, update_endpoint, timeout
         kg remove fictional-monitor-2024 --dry-run
         kg remove fictional-monitor-2024
     """
-    from kg.lifecycle import remove_sources
+    from kg.services.lifecycle import remove_sources
 
     with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
         report = remove_sources(store, list(sources), dry_run=dry_run, force=force)
@@ -668,8 +668,8 @@ def history(source, store_path, endpoint, gsp_endpoint, update_endpoint, timeout
         kg history fictional-monitor-2024
         kg history fictional-monitor-2024 --last
     """
-    from kg.lifecycle import diff, history as versions_of
-    from kg.namespaces import shorten
+    from kg.model.namespaces import shorten
+    from kg.services.lifecycle import diff, history as versions_of
 
     with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
         if diff_version is None and not last:
@@ -724,8 +724,8 @@ def retract(targets, store_path, endpoint, gsp_endpoint, update_endpoint, timeou
         kg query retracted
         kg retract fictional-monitor-2024/attacks-2024-h1 --undo
     """
-    from kg.lifecycle import retract as record, unretract
-    from kg.store import now_utc
+    from kg.services.lifecycle import retract as record, unretract
+    from kg.stores.oxigraph import now_utc
 
     if not undo and not (reason or "").strip():
         raise click.UsageError("A retraction needs a reason: --reason TEXT.")
@@ -758,10 +758,10 @@ def new_source(source_id, title, publisher, url, source_text, language, out_dir,
         kg new-source --id monitor-2024-07 --title "Attacks in July" \\
             --publisher "Example Monitor" --source-text monitor-2024-07.txt
     """
-    from kg.atomicfile import write_text
-    from kg.namespaces import SLUG
-    from kg.authoring import new_source_template
-    from kg.quotes import read_text
+    from kg.authoring.quotes import read_text
+    from kg.authoring.template import new_source_template
+    from kg.model.atomicfile import write_text
+    from kg.model.namespaces import SLUG
 
     if not SLUG.fullmatch(source_id) or len(source_id) > 100:
         raise click.BadParameter(f"{source_id[:120]!r} is not a source id: use lower-case words joined by hyphens "
@@ -784,9 +784,9 @@ def _facts_for_text(text_path: Path, facts: Path | None, text: str) -> Path:
         return facts
     import hashlib
 
-    from kg.inputs import read_bounded
-    from kg.rdffiles import MAX_FILE_BYTES
-    from kg.resources import facts_dir
+    from kg.model.inputs import read_bounded
+    from kg.model.rdffiles import MAX_FILE_BYTES
+    from kg.model.resources import facts_dir
 
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     for candidate in sorted(Path("facts").glob("*.ttl")) or sorted(facts_dir().glob("*.ttl")):
@@ -810,9 +810,9 @@ def coverage(text_path, facts):
     Example:
         kg coverage --source-text ../shared/sources/newsweek-isis-attacks-2024.txt
     """
-    from kg.quotes import coverage as measure_coverage
-    from kg.quotes import read_text
-    from kg.rdffiles import read_turtle
+    from kg.authoring.quotes import coverage as measure_coverage
+    from kg.authoring.quotes import read_text
+    from kg.model.rdffiles import read_turtle
 
     text = read_text(text_path)
     report = measure_coverage(text, read_turtle(_facts_for_text(text_path, facts, text)))
@@ -835,8 +835,8 @@ def verify_quotes_command(text_path, facts):
     Example:
         kg verify-quotes --source-text ../shared/sources/newsweek-isis-attacks-2024.txt
     """
-    from kg.quotes import read_text, verify_quotes
-    from kg.rdffiles import read_turtle
+    from kg.authoring.quotes import read_text, verify_quotes
+    from kg.model.rdffiles import read_turtle
 
     text = read_text(text_path)
     report = verify_quotes(text, read_turtle(_facts_for_text(text_path, facts, text)))
@@ -861,7 +861,7 @@ def report(out, store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
     Example:
         kg report --out report.html
     """
-    from kg.report import write_report
+    from kg.views.report import write_report
 
     with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
         written = write_report(store, out)
@@ -878,7 +878,7 @@ def docs(out):
     Example:
         kg docs --out docs
     """
-    from kg.docs import write_docs
+    from kg.views.docs import write_docs
 
     for path in write_docs(out):
         click.echo(f"wrote {path}")
@@ -904,8 +904,8 @@ def graph(claim, source, out, store_path, endpoint, gsp_endpoint, update_endpoin
     Example:
         kg graph --claim https://w3id.org/conflict-kg/id/claim/newsweek-isis-attacks-2024/attacks-2024-h1 --out claim.svg
     """
-    from kg.namespaces import claim_iri
-    from kg.graph import claim_graph, overview_graph, render_svg, source_graph
+    from kg.model.namespaces import claim_iri
+    from kg.views.pictures import claim_graph, overview_graph, render_svg, source_graph
 
     if claim and source:
         raise click.UsageError("Give --claim or --source, not both.")
@@ -941,7 +941,7 @@ def synth(sources, seed, out, invalid_share, conflict_share):
         kg synth --sources 400 --seed 1 --out /tmp/corpus
         kg load ontology/kg.ttl facts/reference.ttl /tmp/corpus/facts --store /tmp/kg-100k
     """
-    from kg.synth import synthesize
+    from kg.authoring.synth import synthesize
 
     summary = synthesize(sources=sources, seed=seed, out=out, invalid_share=invalid_share, conflict_share=conflict_share)
     click.echo(f"wrote {summary['sources']} sources to {out}/facts ({summary['conflicts']} with a conflicting figure, "

@@ -1,6 +1,6 @@
 """Reading facts files: Turtle in, an rdflib graph out, or a message a person can act on.
 
-Every failure is a :class:`~kg.errors.BadInputError` whose message names the file and,
+Every failure is a :class:`~kg.model.errors.BadInputError` whose message names the file and,
 for syntax errors, the line and column with the offending line and a caret.
 """
 
@@ -16,9 +16,9 @@ import pyoxigraph as ox
 from rdflib import OWL, RDF, Graph, Literal, URIRef
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
-from kg.errors import BadInputError
-from kg.inputs import read_bounded, regular_file
-from kg.namespaces import KG, SOURCE_TYPES, VOID
+from kg.model.errors import BadInputError
+from kg.model.inputs import read_bounded, regular_file
+from kg.model.namespaces import KG, SOURCE_TYPES, VOID
 
 _BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 #: Unicode categories that make an IRI look like another: format (zero-width, bidi controls), controls,
@@ -63,7 +63,7 @@ def read_turtle(path: str | Path) -> Graph:
         BadInputError: The file is missing, empty, binary, not UTF-8, in another RDF
             syntax, too large, or not valid Turtle.
 
-    >>> from kg.resources import ontology_path
+    >>> from kg.model.resources import ontology_path
     >>> len(read_turtle(ontology_path())) > 400
     True
     """

@@ -24,12 +24,12 @@ from urllib.parse import urlsplit
 import yaml
 from rdflib import XSD, Literal, Node, URIRef
 
-from kg.deadline import within
-from kg.engines import Engine, QueryLimitError, SelectResult
-from kg.errors import BadInputError, QueryParameterError
-from kg.sparqltext import MAX_DEPTH, nesting_depth, service_calls
-from kg.namespaces import PREFIXES, claim_iri
-from kg.resources import queries_dir
+from kg.model.deadline import within
+from kg.model.errors import BadInputError, QueryParameterError
+from kg.model.namespaces import PREFIXES, claim_iri
+from kg.model.resources import queries_dir
+from kg.queries.engines import Engine, QueryLimitError, SelectResult
+from kg.queries.sparqltext import MAX_DEPTH, nesting_depth, service_calls
 
 PARAM_TYPES = ("iri", "string", "integer", "decimal")
 _IRI_FORBIDDEN = re.compile(r'[\s<>"{}|^`\\]')
@@ -284,8 +284,8 @@ def run_query(
 
     Args:
         query: A stored query's name, or a query object.
-        store: A :class:`~kg.store.FactStore` to run it on.
-        engine: Or any :class:`~kg.engines.Engine` (embedded Oxigraph, rdflib, remote).
+        store: A :class:`~kg.stores.oxigraph.FactStore` to run it on.
+        engine: Or any :class:`~kg.queries.engines.Engine` (embedded Oxigraph, rdflib, remote).
         params: Parameter values as text; defaults apply to the rest.
         timeout: Seconds to wait for the answer (``None``: no limit).
         max_rows: The most rows accepted (``None``: no limit).
@@ -332,11 +332,11 @@ def unknown_terms(stored: StoredQuery, values: dict[str, str], engine: Engine) -
     >>> unknown_terms(load_catalogue()["compare-periods"], {"period_a": "period:2024-H1"}, store.engine)
     Traceback (most recent call last):
     ...
-    kg.errors.QueryParameterError: Parameter period_a: period:2024-H1 is not in the store. Did you mean period:2024-h1, period:2024, period:2023? `kg terms period` lists them.
+    kg.model.errors.QueryParameterError: Parameter period_a: period:2024-H1 is not in the store. Did you mean period:2024-h1, period:2024, period:2023? `kg terms period` lists them.
     """
     import difflib
 
-    from kg.namespaces import DATA_PREFIXES
+    from kg.model.namespaces import DATA_PREFIXES
 
     for name, raw in values.items():
         param = stored.param(name)
@@ -371,7 +371,7 @@ def check_query_text(sparql: str, *, allow_service: Iterable[str] = (), name: st
     >>> check_query_text("SELECT * { SERVICE <http://evil.example/sparql> { ?s ?p ?o } }")
     Traceback (most recent call last):
     ...
-    kg.errors.BadInputError: the query calls SERVICE <http://evil.example/sparql>: a federated query makes kg send requests to other hosts, so it is off by default. Allow the hosts it may call with --allow-service evil.example (the hosts only).
+    kg.model.errors.BadInputError: the query calls SERVICE <http://evil.example/sparql>: a federated query makes kg send requests to other hosts, so it is off by default. Allow the hosts it may call with --allow-service evil.example (the hosts only).
     """
     depth = nesting_depth(sparql)
     if depth > MAX_DEPTH:

@@ -25,15 +25,15 @@ import pyoxigraph as ox
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, XSD
 
-from kg.cache import ValidationCache, file_sha256
-from kg.engines import OxigraphEngine, term_from_oxigraph
-from kg.errors import BadInputError, StoreError, ValidationFailed
-from kg.inputs import regular_file
-from kg.namespaces import BASE, BOOKKEEPING_GRAPHS, HISTORY_GRAPH, KG, MANIFEST_GRAPH, PREFIXES, RETRACTIONS_GRAPH, VALIDATED_UNDER
-from kg.partitioned import PART_BYTES
-from kg.rdffiles import FactsFile, read_facts_file, sniff_facts_file
-from kg.resources import default_load_paths
-from kg.validator import ValidationReport, validate
+from kg.model.errors import BadInputError, StoreError, ValidationFailed
+from kg.model.inputs import regular_file
+from kg.model.namespaces import BASE, BOOKKEEPING_GRAPHS, HISTORY_GRAPH, KG, MANIFEST_GRAPH, PREFIXES, RETRACTIONS_GRAPH, VALIDATED_UNDER
+from kg.model.rdffiles import FactsFile, read_facts_file, sniff_facts_file
+from kg.model.resources import default_load_paths
+from kg.queries.engines import OxigraphEngine, term_from_oxigraph
+from kg.stores.cache import ValidationCache, file_sha256
+from kg.validation.parts import PART_BYTES
+from kg.validation.validator import ValidationReport, validate
 
 #: Where the store lives unless ``--store`` or ``KG_STORE`` says otherwise.
 DEFAULT_STORE = Path(".kg/store")
@@ -238,7 +238,7 @@ class FactStore:
 
         Args:
             records: SPARQL Update text to run in the same transaction, by graph IRI (the
-                history of a replaced source, :func:`kg.lifecycle.history_records`).
+                history of a replaced source, :func:`kg.services.lifecycle.history_records`).
         """
         self._replace_graphs(files, {str(f.graph_iri): file_sha256(f.path) for f in files},
                              also=list((records or {}).values()))
@@ -254,7 +254,7 @@ class FactStore:
         """Validate everything the store holds.
 
         A large store is written out graph by graph to a temporary folder and validated in
-        parts (:mod:`kg.partitioned`), so memory stays bounded; the report is the same.
+        parts (:mod:`kg.validation.parts`), so memory stays bounded; the report is the same.
         """
         return self._validate_with([], self.graphs(), part_bytes=part_bytes)
 
@@ -320,7 +320,7 @@ class FactStore:
     ) -> LoadReport:
         """Validate files, then load each into its own named graph, atomically.
 
-        This writes every file given; :func:`kg.reload.load` (what ``kg load`` runs) skips
+        This writes every file given; :func:`kg.services.load.load` (what ``kg load`` runs) skips
         the files the store holds unchanged and checks changed ones incrementally.
 
         Args:
@@ -329,7 +329,7 @@ class FactStore:
             check: Validate before loading (the data as it would be after the load:
                 the new files together with the rest of the store). Files that validated
                 before, unchanged, with the same shapes, ontology and other graphs, are
-                not validated again (see :mod:`kg.cache`).
+                not validated again (see :mod:`kg.stores.cache`).
             progress: Called with a description as each step starts (one per file read,
                 then validation, then writing): for progress bars.
             records: SPARQL Update text to run in the transaction that replaces graphs, by
@@ -361,7 +361,7 @@ class FactStore:
             report = ValidationReport(True, Graph(), "validated before (cache)")
             return LoadReport(validation=report, graphs=counts,
                               files={cached[str(Path(p).resolve())]: display_path(p) for p in expanded}, cached=True)
-        # A large load is validated in parts (kg.partitioned), which reads each file when its part
+        # A large load is validated in parts (kg.validation.parts), which reads each file when its part
         # comes: here only each file's graph name and size are needed, without an rdflib graph.
         large = check and sum(Path(p).stat().st_size for p in expanded) > PART_BYTES
         files = []

@@ -14,53 +14,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from rdflib import RDF, RDFS, BNode, Graph, Literal, Node, URIRef
+from rdflib import RDF, Graph, Literal, Node
 from rdflib.namespace import SH
 
-from kg.namespaces import shorten
-from kg.partitioned import PART_BYTES, validate_in_parts
-from kg.rdffiles import FactsFile, read_facts_file, read_turtle
-from kg.resources import ontology_path, shapes_path
-
-SEVERITIES = ("Violation", "Warning", "Info")
-_DANGLING = "kgsh:DanglingLinkShape"
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One validation result, in words.
-
-    Attributes:
-        severity: ``Violation``, ``Warning`` or ``Info``.
-        focus: The node that broke the rule, shortened (``claim:…`` style where possible).
-        focus_label: What the focus node is, for people: its label, or for a nested node
-            (a quote selector, a relay step) the claim it belongs to.
-        message: The rule's own message.
-        path: The property concerned, if any.
-        value: The offending value, if any.
-        shape: The shape whose rule failed.
-        file: The file the focus node came from, if known.
-    """
-
-    severity: str
-    focus: str
-    focus_label: str
-    message: str
-    path: str | None
-    value: str | None
-    shape: str
-    file: str | None
-
-    def to_text(self) -> str:
-        where = f"{self.file}: " if self.file else ""
-        lines = [f"{self.severity}: {where}{self.focus} ({self.focus_label})", f"    {self.message}"]
-        if self.path:
-            lines.append(f"    property: {self.path}")
-        if self.value:
-            lines.append(f"    value: {self.value}")
-        lines.append(f"    rule: {self.shape}")
-        return "\n".join(lines)
-
+from kg.model.rdffiles import FactsFile, read_facts_file, read_turtle
+from kg.model.resources import ontology_path, shapes_path
+from kg.validation.explain import DANGLING_SHAPE, SEVERITIES, Problem, explain
+from kg.validation.parts import PART_BYTES, validate_in_parts
 
 @dataclass
 class ValidationReport:
@@ -140,7 +100,7 @@ def validate(
     """Validate facts against the kg shapes, with the kg ontology mixed in.
 
     Args:
-        data: Files (paths or :class:`~kg.rdffiles.FactsFile`) or graphs to validate
+        data: Files (paths or :class:`~kg.model.rdffiles.FactsFile`) or graphs to validate
             together, or a single graph.
         shapes: The shapes graph; the project's ``ontology/shapes.ttl`` by default.
         ontology: The ontology graph; the project's ``ontology/kg.ttl`` by default.
@@ -151,7 +111,7 @@ def validate(
             Oxigraph evaluate the SHACL-SPARQL ones, each once over the whole graph;
             ``pyshacl`` leaves everything to pySHACL. Both give the same report (tested).
         part_bytes: With the ``oxigraph`` engine, files larger than this in total (by
-            default :data:`kg.partitioned.PART_BYTES`) are validated in parts of about this
+            default :data:`kg.validation.parts.PART_BYTES`) are validated in parts of about this
             size, so memory stays bounded; the report is the same (tested).
 
     Returns:
@@ -160,7 +120,7 @@ def validate(
     Raises:
         BadInputError: A file cannot be read.
 
-    >>> from kg.resources import facts_dir
+    >>> from kg.model.resources import facts_dir
     >>> conforms, results_graph, text = validate(sorted(facts_dir().glob("*.ttl")))
     >>> conforms
     True
@@ -174,7 +134,7 @@ def validate(
         if sum(p.stat().st_size for p in paths if p.is_file()) > limit and all(p.is_file() for p in paths):
             conforms, results_graph, results_text, problems = validate_in_parts(
                 paths, shapes=shapes, core_shapes=_core_shapes(shapes), ontology=ontology, part_bytes=limit,
-                explain=lambda results, graph, where: _explain(results, graph, where, only))
+                explain=lambda results, graph, where: explain(results, graph, where, only))
             return _report(conforms, results_graph, results_text, problems, only)
     combined = Graph()
     origin = dict(origin or {})
@@ -199,14 +159,14 @@ def validate(
         conforms, results_graph, results_text = _validate_hybrid(combined, shapes, ontology)
     else:
         raise ValueError(f"unknown validation engine {engine!r}: use 'oxigraph' or 'pyshacl'")
-    return _report(conforms, results_graph, results_text, _explain(results_graph, combined, origin, only), only)
+    return _report(conforms, results_graph, results_text, explain(results_graph, combined, origin, only), only)
 
 
 def _report(conforms: bool, results_graph: Graph, results_text: str, problems: list[Problem],
             only: set[Node] | None) -> ValidationReport:
     # A link to something described nowhere also fails the link's class rule: say it once, as the dangling link.
-    dangling = {(p.focus, p.value) for p in problems if p.shape == _DANGLING}
-    problems = [p for p in problems if p.shape == _DANGLING or (p.focus, p.value) not in dangling]
+    dangling = {(p.focus, p.value) for p in problems if p.shape == DANGLING_SHAPE}
+    problems = [p for p in problems if p.shape == DANGLING_SHAPE or (p.focus, p.value) not in dangling]
     if only is not None:
         conforms = not any(problem.severity == "Violation" for problem in problems)
     order = {severity: i for i, severity in enumerate(SEVERITIES)}
@@ -234,7 +194,7 @@ def _validate_hybrid(data: Graph, shapes: Graph, ontology: Graph) -> tuple[bool,
     """pySHACL for core constraints, Oxigraph for SPARQL constraints, one report."""
     import pyoxigraph as ox
 
-    from kg.sparqlshapes import evaluate, load_with_bnode_names, unskolem
+    from kg.validation.sparql_constraints import evaluate, load_with_bnode_names, unskolem
 
     import pyshacl
 
@@ -256,52 +216,3 @@ def _validate_hybrid(data: Graph, shapes: Graph, ontology: Graph) -> tuple[bool,
         results_graph.set((report, SH.conforms, Literal(not violations)))
     extra = len(set(sparql_results.subjects(RDF.type, SH.ValidationResult)))
     return not violations, results_graph, f"{results_text}\n(+ {extra} results of SHACL-SPARQL constraints, evaluated by Oxigraph)"
-
-
-def own_nodes(graph: Graph) -> set:
-    """The nodes a graph speaks of as its own: its subjects and its blank nodes (for ``validate(only=)``)."""
-    return set(graph.subjects()) | {o for o in graph.objects() if isinstance(o, BNode)}
-
-
-def _owner(node: Node, graph: Graph, depth: int = 0) -> tuple[Node, str | None]:
-    """The IRI a blank node hangs from, and the property path to it."""
-    if not isinstance(node, BNode) or depth > 4:
-        return node, None
-    for subject, predicate in graph.subject_predicates(node):
-        owner, path = _owner(subject, graph, depth + 1)
-        step = shorten(predicate)
-        return owner, f"{path}/{step}" if path else step
-    return node, None
-
-
-def _label(node: Node, graph: Graph) -> str:
-    owner, path = _owner(node, graph)
-    label = graph.value(owner, RDFS.label)
-    name = str(label) if label is not None else "no label"
-    if owner != node:
-        return f"{path} of {shorten(owner)}: {name}"
-    return name
-
-
-def _explain(results: Graph, data: Graph, origin: dict[Node, str], only: set[Node] | None = None) -> list[Problem]:
-    problems = []
-    for result in results.subjects(RDF.type, SH.ValidationResult):
-        focus = results.value(result, SH.focusNode)
-        if only is not None and focus not in only:
-            continue
-        severity = str(results.value(result, SH.resultSeverity)).rsplit("#", 1)[-1]
-        owner, _ = _owner(focus, data)
-        shape = results.value(result, SH.sourceShape)
-        problems.append(
-            Problem(
-                severity=severity,
-                focus=shorten(owner) if owner != focus else shorten(focus),
-                focus_label=_label(focus, data),
-                message=str(results.value(result, SH.resultMessage) or "(no message)"),
-                path=shorten(results.value(result, SH.resultPath)) if isinstance(results.value(result, SH.resultPath), URIRef) else None,
-                value=shorten(results.value(result, SH.value)),
-                shape=shorten(shape) if isinstance(shape, URIRef) else "(anonymous shape)",
-                file=origin.get(owner),
-            )
-        )
-    return problems

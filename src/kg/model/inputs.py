@@ -2,12 +2,12 @@
 
 Limits apply to what is read, not to what ``stat`` says: ``/dev/zero`` reports a size of
 zero and never ends, so at most ``limit + 1`` bytes are read. Folders, missing files and
-names the system refuses (too long, not allowed) become a :class:`~kg.errors.BadInputError`.
+names the system refuses (too long, not allowed) become a :class:`~kg.model.errors.BadInputError`.
 
 >>> read_bounded("/dev/zero", limit=1024, what="a query file")
 Traceback (most recent call last):
 ...
-kg.errors.BadInputError: /dev/zero is more than 1 KB, above kg's limit of 1 KB for a query file.
+kg.model.errors.BadInputError: /dev/zero is more than 1 KB, above kg's limit of 1 KB for a query file.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
-from kg.errors import BadInputError
+from kg.model.errors import BadInputError
 
 
 def _size(limit: int) -> str:

@@ -6,7 +6,7 @@ claims that is most of the validation time. Here each SPARQL constraint runs onc
 query over the whole graph in Oxigraph: its target becomes a pattern that binds ``?this``
 at the start of the constraint's WHERE clause (the same pre-binding SHACL specifies), and
 each solution becomes a validation result with the shape's message, severity and
-``?value``. :func:`kg.validator.validate` uses it for the SPARQL shapes and pySHACL for the
+``?value``. :func:`kg.validation.validator.validate` uses it for the SPARQL shapes and pySHACL for the
 rest; ``tests/test_validation_engines.py`` checks that both give identical reports.
 """
 
@@ -20,7 +20,7 @@ import pyoxigraph as ox
 from rdflib import RDF, BNode, Graph, Literal, Node, URIRef
 from rdflib.namespace import SH
 
-from kg.engines import term_from_oxigraph
+from kg.queries.engines import term_from_oxigraph
 
 _WHERE_OPEN = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 #: Oxigraph relabels the blank nodes it parses; loading them as these IRIs keeps rdflib's names.

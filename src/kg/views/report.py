@@ -19,9 +19,9 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from rdflib import URIRef
 
-from kg.atomicfile import write_text
-from kg.queries import QueryResult, load_catalogue, run_query
-from kg.namespaces import shorten
+from kg.model.atomicfile import write_text
+from kg.model.namespaces import shorten
+from kg.queries.catalogue import QueryResult, load_catalogue, run_query
 
 #: The questions the report answers, in order, with the chart that goes with each.
 SECTIONS = (
@@ -310,7 +310,7 @@ def build_report(store, *, now: datetime | None = None) -> str:
         evidence.append({**row, "id": anchor(row["claim"]), "iri": str(row["claim"]),
                          "source": str(row["source"]), "chain": chain})
     validation = store.validate()
-    environment = Environment(loader=PackageLoader("kg", "templates"), autoescape=select_autoescape(default=True))
+    environment = Environment(loader=PackageLoader("kg.views", "templates"), autoescape=select_autoescape(default=True))
     template = environment.get_template("report.html")
     return template.render(
         sections=sections,
@@ -323,7 +323,7 @@ def build_report(store, *, now: datetime | None = None) -> str:
 
 
 def write_report(store, out: str | Path) -> Path:
-    """Write the report to a file (atomically, see :mod:`kg.atomicfile`)."""
+    """Write the report to a file (atomically, see :mod:`kg.model.atomicfile`)."""
     out = Path(out)
     page = build_report(store)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -12,8 +12,8 @@ import re
 
 from rdflib import Literal
 
-from kg.errors import BadInputError
-from kg.namespaces import BASE, SLUG, turtle_prefixes
+from kg.model.errors import BadInputError
+from kg.model.namespaces import BASE, SLUG, turtle_prefixes
 
 
 

@@ -25,13 +25,14 @@ from pathlib import Path
 
 from rdflib import RDF, RDFS, Graph, URIRef
 
-from kg.cache import file_sha256
-from kg.errors import BadInputError, ValidationFailed
-from kg.lifecycle import history_records, is_stored_source
-from kg.store import now_utc
-from kg.namespaces import KG, MANIFEST_GRAPH, RETRACTIONS_GRAPH, SOURCE_TYPES
-from kg.rdffiles import FactsFile, read_facts_file
-from kg.validator import ValidationReport, own_nodes, validate
+from kg.model.errors import BadInputError, ValidationFailed
+from kg.model.namespaces import KG, MANIFEST_GRAPH, RETRACTIONS_GRAPH, SOURCE_TYPES
+from kg.model.rdffiles import FactsFile, read_facts_file
+from kg.services.lifecycle import history_records, is_stored_source
+from kg.stores.cache import file_sha256
+from kg.stores.oxigraph import now_utc
+from kg.validation.explain import own_nodes
+from kg.validation.validator import ValidationReport, validate
 
 #: How many colliding IRIs a message lists before "and N more".
 _SHOWN = 5
@@ -179,7 +180,7 @@ def check_files(store, paths: Iterable[str | Path], *, replace: bool = False) ->
     """Check new facts files against a store, reading only what they touch.
 
     Args:
-        store: A :class:`~kg.store.FactStore` or :class:`~kg.endpoint.RemoteStore`.
+        store: A :class:`~kg.stores.oxigraph.FactStore` or :class:`~kg.stores.sparql_protocol.RemoteStore`.
         paths: The new files, each a source.
         replace: Allow a file to replace a source already in the store (its corrected
             version); the other sources that point into it are checked again with it.
@@ -193,7 +194,7 @@ def check_files(store, paths: Iterable[str | Path], *, replace: bool = False) ->
             source, or would replace a stored source without ``replace``.
 
     >>> from kg import FactStore
-    >>> from kg.resources import facts_dir, ontology_path
+    >>> from kg.model.resources import facts_dir, ontology_path
     >>> store = FactStore.in_memory(); _ = store.load([ontology_path(), facts_dir() / "reference.ttl"])
     >>> report = check_files(store, [facts_dir() / "newsweek-isis-attacks-2024.ttl"])
     >>> report.conforms, report.triples_read < 400
@@ -247,7 +248,7 @@ def add_files(store, paths: Iterable[str | Path], *, dry_run: bool = False, repl
 
     Args:
         replace: Allow replacing stored sources (see :func:`check_files`); the versions
-            replaced are kept in the store's history (:func:`kg.lifecycle.history`).
+            replaced are kept in the store's history (:func:`kg.services.lifecycle.history`).
         reason: Why they are replaced (required when one is).
 
     Raises:

@@ -6,7 +6,7 @@ store's manifest records for its graph:
 - a file whose hash matches a stored graph is **unchanged**: it is not parsed nor validated;
 - files that are new or changed, all of them sources, are checked the way ``kg add`` checks
   new facts — against only what they touch in the store, the other sources that point into
-  a replaced one checked again (:func:`kg.incremental.check_files`) — and written in one
+  a replaced one checked again (:func:`kg.services.add.check_files`) — and written in one
   transaction, each replaced version kept in the history;
 - anything else — the ontology or the reference data changed, a file that describes what
   another graph describes, a large batch of new files, a store not known to conform under
@@ -27,15 +27,15 @@ from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 
-from kg.cache import file_sha256, rules_digest
-from kg.errors import BadInputError, ValidationFailed
-from kg.incremental import check_files
-from kg.lifecycle import history_records, is_stored_source
-from kg.namespaces import MANIFEST_GRAPH, VALIDATED_UNDER
-from kg.partitioned import PART_BYTES
-from kg.rdffiles import sniff_facts_file
-from kg.store import LoadReport, display_path, expand_paths, forget_validation_update, now_utc
-from kg.validator import ValidationReport
+from kg.model.errors import BadInputError, ValidationFailed
+from kg.model.namespaces import MANIFEST_GRAPH, VALIDATED_UNDER
+from kg.model.rdffiles import sniff_facts_file
+from kg.services.add import check_files
+from kg.services.lifecycle import history_records, is_stored_source
+from kg.stores.cache import file_sha256, rules_digest
+from kg.stores.oxigraph import LoadReport, display_path, expand_paths, forget_validation_update, now_utc
+from kg.validation.parts import PART_BYTES
+from kg.validation.validator import ValidationReport
 
 def validated_under(store) -> str | None:
     """The digest of the rules the store's content last validated under, or ``None`` if not known to conform."""
@@ -63,7 +63,7 @@ def load(
     """Validate files and load each into its named graph, skipping those the store holds unchanged.
 
     Args:
-        store: A :class:`~kg.store.FactStore` or :class:`~kg.endpoint.RemoteStore`.
+        store: A :class:`~kg.stores.oxigraph.FactStore` or :class:`~kg.stores.sparql_protocol.RemoteStore`.
         paths: Files and folders; by default the ontology and every file under ``facts/``.
         check: Validate (see the module's docstring). Without it, every file is written and
             the store is no longer known to conform until a validated load.

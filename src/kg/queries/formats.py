@@ -15,7 +15,7 @@ from enum import Enum
 import pyoxigraph as ox
 from rdflib import XSD, BNode, Literal, Node, URIRef
 
-from kg.namespaces import shorten
+from kg.model.namespaces import shorten
 
 
 class ResultFormat(str, Enum):

@@ -12,7 +12,7 @@ Virtuoso and the rest:
   graph is not that union (Oxigraph's default);
 - reading a graph: ``GET {gsp}?graph=IRI``, or a ``CONSTRUCT`` where GSP is missing.
 
-Every failure becomes a :class:`~kg.errors.KgError` with one paragraph a person can act
+Every failure becomes a :class:`~kg.model.errors.KgError` with one paragraph a person can act
 on. All requests go through one ``requests`` session: idempotent ones are retried by
 urllib3 with a bounded backoff; each has a total deadline and a size cap on its answer;
 redirects are followed only to the same scheme, host and port, never for a write, so
@@ -37,13 +37,14 @@ from requests.adapters import HTTPAdapter
 import urllib3.exceptions
 from urllib3.util.retry import Retry
 
-from kg.deadline import within
-from kg.engines import SelectResult, term_from_oxigraph, too_many_rows
-from kg.errors import BadInputError, KgError, ValidationFailed
-from kg.namespaces import BOOKKEEPING_GRAPHS, MANIFEST_GRAPH, RETRACTIONS_GRAPH, SOURCE_TYPES
-from kg.rdffiles import FactsFile, read_facts_file, read_turtle, sniff_facts_file
-from kg.store import LoadReport, display_path, expand_paths, now_utc
-from kg.validator import ValidationReport, own_nodes, validate
+from kg.model.deadline import within
+from kg.model.errors import BadInputError, KgError, ValidationFailed
+from kg.model.namespaces import BOOKKEEPING_GRAPHS, MANIFEST_GRAPH, RETRACTIONS_GRAPH, SOURCE_TYPES
+from kg.model.rdffiles import FactsFile, read_facts_file, read_turtle, sniff_facts_file
+from kg.queries.engines import SelectResult, term_from_oxigraph, too_many_rows
+from kg.stores.oxigraph import LoadReport, display_path, expand_paths, now_utc
+from kg.validation.explain import own_nodes
+from kg.validation.validator import ValidationReport, validate
 
 #: HTTP statuses worth another try: the server may be restarting or overloaded.
 _RETRY_STATUSES = {502, 503, 504}
@@ -174,7 +175,7 @@ class Endpoint:
 
 
 class RemoteStore:
-    """A SPARQL 1.1 store reached over HTTP, with the same operations as :class:`~kg.store.FactStore`.
+    """A SPARQL 1.1 store reached over HTTP, with the same operations as :class:`~kg.stores.oxigraph.FactStore`.
 
     Args:
         endpoint: Where the store answers.
@@ -436,7 +437,7 @@ class RemoteStore:
 
         Args:
             records: SPARQL Update text sent with each graph's manifest record, by graph IRI
-                (the history of a replaced source, :func:`kg.lifecycle.history_records`).
+                (the history of a replaced source, :func:`kg.services.lifecycle.history_records`).
 
         Raises:
             PartialLoadError: A request failed after others succeeded.
@@ -477,7 +478,7 @@ class RemoteStore:
 
     def _record(self, facts: FactsFile, *, also: str | None = None) -> None:
         """Record in the store's manifest graph the file a graph came from, its SHA-256, and when (as the embedded store does)."""
-        from kg.cache import file_sha256
+        from kg.stores.cache import file_sha256
 
         graph, manifest = f"<{facts.graph_iri}>", f"<{MANIFEST_GRAPH}>"
         now = f'"{now_utc()}"^^<http://www.w3.org/2001/XMLSchema#dateTime>'
@@ -506,13 +507,13 @@ class RemoteStore:
 
     def remove_graphs(self, graph_iris: list[str]) -> None:
         """Remove named graphs and their manifest records with one SPARQL Update (one transaction on the server)."""
-        from kg.store import remove_graphs_update
+        from kg.stores.oxigraph import remove_graphs_update
 
         self.update(remove_graphs_update(graph_iris), what=f"Removing {', '.join(f'<{g}>' for g in graph_iris)}")
 
     def manifest(self) -> dict[str, dict[str, str]]:
         """What the store's manifest graph records of each graph (file, sha256, added, changed)."""
-        from kg.store import read_manifest
+        from kg.stores.oxigraph import read_manifest
 
         return read_manifest(self.select)
 

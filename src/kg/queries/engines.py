@@ -13,7 +13,7 @@ from typing import Protocol
 import pyoxigraph as ox
 from rdflib import BNode, Dataset, Literal, Node, URIRef, Variable
 
-from kg.errors import KgError
+from kg.model.errors import KgError
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from kg.atomicfile import write_text
-from kg.namespaces import BASE, turtle_prefixes
+from kg.model.atomicfile import write_text
+from kg.model.namespaces import BASE, turtle_prefixes
 
 PREFIXES = turtle_prefixes()
 

@@ -3,7 +3,7 @@
 pySHACL wants the data as one rdflib graph, which costs about 1.6 kB of memory per
 triple: a million triples would need well over 2 GB. Here each file is read with rdflib
 once and put into an in-memory Oxigraph store, the *index*: compact, and where the
-SHACL-SPARQL constraints run, once each, as in :func:`kg.validator.validate`. Then the
+SHACL-SPARQL constraints run, once each, as in :func:`kg.validation.validator.validate`. Then the
 files are taken back out of the index a part at a time (about ``part_bytes`` of Turtle),
 and pySHACL checks the core constraints of each part together with what the other files
 say about every node the part mentions (their triples, the nodes they point to, and the
@@ -22,9 +22,10 @@ import pyoxigraph as ox
 from rdflib import RDF, RDFS, BNode, Graph, Literal, Node, URIRef
 from rdflib.namespace import SH
 
-from kg.engines import term_from_oxigraph
-from kg.rdffiles import read_facts_file
-from kg.sparqlshapes import BNODE_IRI, evaluate, load_with_bnode_names, unskolem
+from kg.model.rdffiles import read_facts_file
+from kg.queries.engines import term_from_oxigraph
+from kg.validation.explain import owner_of
+from kg.validation.sparql_constraints import BNODE_IRI, evaluate, load_with_bnode_names, unskolem
 
 #: Turtle bytes per part: about 170 000 triples of facts, some 300 MB as an rdflib graph.
 PART_BYTES = 8_000_000
@@ -56,7 +57,7 @@ class Index:
     """Every file in an in-memory Oxigraph store, one named graph per file.
 
     Files are read with rdflib (the same parse, and the same errors, as a whole-graph run)
-    and loaded with their blank nodes named (:func:`kg.sparqlshapes.load_with_bnode_names`),
+    and loaded with their blank nodes named (:func:`kg.validation.sparql_constraints.load_with_bnode_names`),
     so a blank node is the same node in every part and in the SHACL-SPARQL results.
     """
 
@@ -159,16 +160,14 @@ def validate_in_parts(paths: Sequence[Path], *, shapes: Graph, core_shapes: Grap
         explain: Turns ``(results, data, origin)`` into problems, while a part's data is at hand.
         part_bytes: Turtle bytes per part.
 
-    :func:`kg.validator.validate` calls it for large inputs, or when given ``part_bytes``:
+    :func:`kg.validation.validator.validate` calls it for large inputs, or when given ``part_bytes``:
 
-    >>> from kg.resources import facts_dir
-    >>> from kg.validator import validate
+    >>> from kg.model.resources import facts_dir
+    >>> from kg.validation.validator import validate
     >>> report = validate(sorted(facts_dir().glob("*.ttl")), part_bytes=1)
     >>> report.conforms, report.results_text.endswith("in 2 parts, SHACL-SPARQL constraints evaluated by Oxigraph")
     (True, True)
     """
-    from kg.validator import _owner  # validate imports this module
-
     paths = [Path(p) for p in paths]
     index = Index(paths, ontology)
     report = BNode()
@@ -198,7 +197,7 @@ def validate_in_parts(paths: Sequence[Path], *, shapes: Graph, core_shapes: Grap
                 part_results.add(triple)
             merged.add((report, SH.result, result))
         merged += part_results
-        owners = {_owner(focus, data)[0] for focus in part_results.objects(None, SH.focusNode)}
+        owners = {owner_of(focus, data)[0] for focus in part_results.objects(None, SH.focusNode)}
         origin = {owner: found for owner in owners if (found := index.first_file(owner))}
         problems.extend(explain(part_results, data, origin))
         del data, results
@@ -210,7 +209,7 @@ def validate_in_parts(paths: Sequence[Path], *, shapes: Graph, core_shapes: Grap
         merged.add((report, SH.result, result))
         index.context(sparql_results.value(result, SH.focusNode), context)
     merged += sparql_results
-    owners = {_owner(focus, context)[0] for focus in sparql_results.objects(None, SH.focusNode)}
+    owners = {owner_of(focus, context)[0] for focus in sparql_results.objects(None, SH.focusNode)}
     problems.extend(explain(sparql_results, context, {owner: found for owner in owners if (found := index.first_file(owner))}))
     violations = any(merged.triples((None, SH.resultSeverity, SH.Violation)))
     merged.add((report, SH.conforms, Literal(not violations)))
