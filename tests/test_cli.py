@@ -344,7 +344,7 @@ def test_quick_commands_do_not_import_what_they_never_use(store_path, args, abse
 def test_the_format_choices_are_the_librarys():
     from kg.cli.commands import EXPORT_FORMAT_NAMES, RESULT_FORMATS
     from kg.queries.formats import ResultFormat
-    from kg.stores.oxigraph import EXPORT_FORMATS
+    from kg.stores.base import EXPORT_FORMATS
 
     assert list(RESULT_FORMATS) == [f.value for f in ResultFormat]
     assert list(EXPORT_FORMAT_NAMES) == list(EXPORT_FORMATS)

@@ -265,7 +265,7 @@ def test_retracting_a_source_empties_every_stored_query_of_it_and_include_retrac
     """Every stored query that reads claims leaves out a retracted source's, and gives them back on request."""
     from kg.queries.catalogue import load_catalogue
     from kg.services.lifecycle import retract
-    from kg.stores.oxigraph import now_utc
+    from kg.stores.base import now_utc
 
     store = FactStore.in_memory()
     store.load()
@@ -287,7 +287,7 @@ def test_retracting_a_source_empties_every_stored_query_of_it_and_include_retrac
 def test_removing_a_source_removes_its_history_and_retractions(target, tmp_path):
     from kg.services.add import add_files
     from kg.services.lifecycle import retract
-    from kg.stores.oxigraph import now_utc
+    from kg.stores.base import now_utc
 
     with target.store() as store:
         store.load()

@@ -75,10 +75,15 @@ SERVICE_QUERIES = [
 def test_federated_queries_are_off_unless_the_host_is_allowed(tmp_path, store_path, sparql, named):
     query = tmp_path / "federated.rq"
     query.write_text(sparql)
-    for engine in ("oxigraph", "rdflib"):
-        result = kg("query", "--file", query, "--store", store_path, "--engine", engine)
+    for where in (["--store", store_path], ["--engine", "rdflib"]):  # rdflib reads the project's files, not a store
+        result = kg("query", "--file", query, *where)
         assert result.exit_code == 2, result.output
         assert "SERVICE" in result.output and named in result.output
+
+
+def test_the_rdflib_engine_refuses_a_store_it_would_not_read(store_path):
+    result = kg("query", "compare-periods", "--engine", "rdflib", "--store", store_path)
+    assert result.exit_code == 2 and "--engine rdflib runs over the project's files" in result.output
 
 
 def test_an_allowed_service_host_passes_and_others_do_not():

@@ -14,19 +14,19 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kg.model.errors import KgError, ValidationFailed
+from kg.cli.options import store_options
+from kg.model.errors import ChecksFailed, KgError, ValidationFailed
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from kg.queries.catalogue import StoredQuery
-    from kg.stores.oxigraph import FactStore
 
 # Library modules are imported in the commands that use them, not here: `kg --help` and a stored
 # query then start without loading rdflib, pySHACL or rich (tests/test_cli.py checks what --help imports).
 
 #: The choices of `kg query --format` and `kg export --format`, written out so that the options are built
-#: without importing the library (kg.queries.formats.ResultFormat and kg.stores.oxigraph.EXPORT_FORMATS; a test keeps them equal).
+#: without importing the library (kg.queries.formats.ResultFormat and kg.stores.base.EXPORT_FORMATS; a test keeps them equal).
 RESULT_FORMATS = ("table", "csv", "tsv", "json")
 EXPORT_FORMAT_NAMES = ("turtle", "trig", "nquads", "ntriples", "jsonld")
 #: A query file larger than this is not a hand-written question.
@@ -50,6 +50,8 @@ class KgGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except ChecksFailed as error:  # the command has printed its report
+            ctx.exit(error.exit_code)
         except ValidationFailed as error:
             click.echo(error.report.to_text(), err=True)
             click.echo(f"\n{error}", err=True)
@@ -79,84 +81,6 @@ class KgGroup(click.Group):
             ctx.exit(70)
 
 
-store_option = click.option(
-    "--store",
-    "store_path",
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar="KG_STORE",
-    default=None,
-    help="The embedded store's folder [default: $KG_STORE, else the project's .kg/store, found by walking up from "
-         "the current folder as git does].",
-)
-
-
-def endpoint_options(command):
-    """--endpoint and its companions, for commands that can work on a remote SPARQL store."""
-    options = [
-        click.option("--endpoint", metavar="URL", envvar="KG_ENDPOINT", default=None,
-                     help="A SPARQL 1.1 query endpoint to use instead of the embedded store "
-                          "(e.g. http://127.0.0.1:7878/query) [or $KG_ENDPOINT]."),
-        click.option("--gsp-endpoint", metavar="URL", default=None,
-                     help="Its Graph Store Protocol endpoint [default: the endpoint's sibling /store]."),
-        click.option("--update-endpoint", metavar="URL", default=None,
-                     help="Its SPARQL Update endpoint [default: the endpoint's sibling /update]."),
-        click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
-                     help="Seconds to wait for each request to the endpoint (and, for `kg query`, for the answer)."),
-        # Kept in the context, not passed to each command: only _open_target needs it.
-        click.option("--server", type=click.Choice(["oxigraph", "virtuoso", "fuseki"]), envvar="KG_SERVER",
-                     default=None, expose_value=False, is_eager=True,
-                     callback=lambda ctx, param, value: ctx.meta.__setitem__("kg.server", value),
-                     help="Which server --endpoint is, for where its update and Graph Store endpoints are "
-                          "(virtuoso: /sparql and /sparql-graph-crud) [default: oxigraph's /update and /store; "
-                          "or $KG_SERVER]."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
-def _open_target(store_path: Path | None, endpoint: str | None, gsp_endpoint: str | None,
-                 update_endpoint: str | None, timeout: float, *, must_exist: bool = True):
-    """The embedded store, or a remote one when --endpoint is given."""
-    from kg.stores.oxigraph import FactStore, default_store_path
-
-    if endpoint:
-        if store_path is not None:
-            raise click.UsageError("Give --store or --endpoint, not both.")
-        from kg.stores.sparql_protocol import Endpoint, RemoteStore
-
-        server = click.get_current_context().meta.get("kg.server")
-        return RemoteStore(Endpoint.at(endpoint, gsp_url=gsp_endpoint, update_url=update_endpoint, timeout=timeout,
-                                       server=server))
-    if must_exist:
-        return _open_existing(store_path)
-    return _opened(FactStore(store_path or default_store_path()))
-
-
-def _opened(store: FactStore) -> FactStore:
-    """The store, after saying whether opening it rolled back an interrupted load."""
-    if store.recovered:
-        shown = ", ".join(store.recovered[:3]) + (f" and {len(store.recovered) - 3} more" if len(store.recovered) > 3 else "")
-        click.echo(f"Note: the store at {store.path} held an interrupted load ({len(store.recovered)} new graph"
-                   f"{'s' if len(store.recovered) != 1 else ''} written before it stopped: {shown}). They were "
-                   "removed, so the store is as it was before that load; run the load again.", err=True)
-    return store
-
-
-def _open_existing(store_path: Path | None) -> FactStore:
-    from kg.stores.oxigraph import FactStore, default_store_path
-
-    path = (store_path or default_store_path()).resolve()
-    if not path.exists():
-        raise KgError(f"There is no store at {path}. Build it first with `kg load` in the project's folder (or point "
-                      "--store at one, or set $KG_STORE).")
-    store = _opened(FactStore(path))
-    if not store.graphs():
-        store.close()
-        raise KgError(f"The store at {path} is empty. Load the facts first with `kg load`.")
-    return store
-
-
 @click.group(cls=KgGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="kg")
 def main():
@@ -174,10 +98,9 @@ def main():
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@store_option
-@endpoint_options
+@store_options
 @click.option("--no-validate", is_flag=True, help="Load without validating (for data validated already).")
-def load(paths, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, no_validate):
+def load(paths, target, no_validate):
     """Validate facts files, then load each into its own named graph.
 
     With no PATHS, loads the ontology and every file in facts/. A file's graph is the IRI
@@ -207,8 +130,7 @@ def load(paths, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, no
 
     paths = list(paths) or None
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    target = _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout, must_exist=False)
-    with target as store, Progress(*columns, console=_console(err=True), transient=True) as bar:
+    with target.open(must_exist=False) as store, Progress(*columns, console=_console(err=True), transient=True) as bar:
         task = bar.add_task("loading", total=planned_steps(paths, check=not no_validate))
 
         def step(description: str) -> None:
@@ -245,15 +167,13 @@ def load(paths, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, no
 
 @main.command(name="validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--store", "store_path", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Validate what this store holds instead of files.")
-@endpoint_options
+@store_options(store_help="Validate what this store holds instead of files.", store_envvar=None)
 @click.option("--graph", "graphs", multiple=True, metavar="IRI",
-              help="With --endpoint: validate this named graph (repeatable), with the ontology, the reference "
+              help="With --store or --endpoint: validate this named graph (repeatable), with the ontology, the reference "
                    "data and the sources it points into; problems of its own nodes are reported.")
 @click.option("--format", "fmt", type=click.Choice(["text", "turtle", "json"]), default="text", show_default=True,
               help="text for people; turtle (the SHACL report graph) or json for tools.")
-def validate_command(paths, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, graphs, fmt):
+def validate_command(paths, target, graphs, fmt):
     """Check facts against the kg shapes and ontology (pySHACL).
 
     With no PATHS, checks the ontology's reference data and every file in facts/.
@@ -268,20 +188,20 @@ def validate_command(paths, store_path, endpoint, gsp_endpoint, update_endpoint,
     from kg.model.resources import facts_dir
     from kg.validation.validator import validate
 
-    if paths and (endpoint or store_path is not None):
+    if paths and target.given:
         raise click.UsageError("Give files to validate, or a store (--store/--endpoint) to validate what it holds, "
                                "not both; to check new files against a store, use `kg add FILES --dry-run`.")
-    if endpoint:
-        with _open_target(None, endpoint, gsp_endpoint, update_endpoint, timeout) as remote:
-            report = remote.validate(graphs or None)
-    elif store_path is not None:
-        with _open_existing(store_path) as store:
-            report = store.validate()
+    if graphs and not target.given:
+        raise click.UsageError("--graph names a graph in a store: give --store PATH or --endpoint URL with it.")
+    if target.given:
+        with target.open() as store:
+            report = store.validate(graphs or None)
     else:
         report = validate(list(paths) or sorted(facts_dir().glob("*.ttl")))
     output = {"text": report.to_text, "turtle": report.to_turtle, "json": report.to_json}[fmt]()
     click.echo(output)
-    sys.exit(0 if report.conforms else 1)
+    if not report.conforms:
+        raise ChecksFailed()
 
 
 def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
@@ -308,10 +228,8 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
               help="Stop with an error when the answer has more rows than this.")
 @click.option("--allow-service", "allow_service", multiple=True, metavar="HOST",
               help="Let SERVICE clauses call this host (repeatable); federated queries are off by default.")
-@store_option
-@endpoint_options
-def query(name, param_values, query_file, fmt, show_query, engine, max_rows, allow_service, store_path, endpoint,
-          gsp_endpoint, update_endpoint, timeout):
+@store_options
+def query(name, param_values, query_file, fmt, show_query, engine, max_rows, allow_service, target):
     """Run a stored query (see `kg queries`), or a SPARQL file.
 
     Parameters are bound as RDF terms, never pasted into the query text. IRIs can be
@@ -339,11 +257,14 @@ def query(name, param_values, query_file, fmt, show_query, engine, max_rows, all
                                     name=query_file.stem, path=query_file)
               if query_file else get_query(name))
     params = _parse_params(param_values)
-    limits = {"timeout": timeout, "max_rows": max_rows, "allow_service": allow_service}
+    limits = {"timeout": target.timeout, "max_rows": max_rows, "allow_service": allow_service}
     if show_query:
         click.echo(stored.bind(params))
         return
     if engine == "rdflib":
+        if target.given:
+            raise click.UsageError("--engine rdflib runs over the project's files in memory, not a store: give it "
+                                   "without --store and --endpoint.")
         from kg.model.resources import default_load_paths
         from kg.queries.engines import RdflibEngine
         from kg.stores.oxigraph import dataset_from_files
@@ -353,7 +274,7 @@ def query(name, param_values, query_file, fmt, show_query, engine, max_rows, all
     else:
         from kg.queries.catalogue import unknown_terms
 
-        with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
+        with target.open() as store:
             unknown_terms(stored, params, store.engine)
             result = run_query(stored, store=store, params=params, **limits)
     if fmt != "table":
@@ -409,8 +330,8 @@ def queries():
               help="trig, nquads and jsonld keep the named graphs; turtle and ntriples merge them.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True,
               help="File to write, or - for standard output.")
-@store_option
-def export(fmt, output, store_path):
+@store_options
+def export(fmt, output, target):
     """Write the store's contents in a standard RDF format.
 
     \b
@@ -419,7 +340,7 @@ def export(fmt, output, store_path):
     """
     from kg.model.atomicfile import atomic_output
 
-    with _open_existing(store_path) as store:
+    with target.open() as store:
         if output == "-":
             store.export(fmt, output=sys.stdout.buffer)
             return
@@ -431,9 +352,8 @@ def export(fmt, output, store_path):
 
 
 @main.command()
-@store_option
-@endpoint_options
-def stats(store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
+@store_options
+def stats(target):
     """Claims by kind, claimant and source, and per graph its title, triples, file, content hash,
     when it was added and changed, its versions and retracted claims.
 
@@ -448,7 +368,7 @@ def stats(store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
 
     from kg.services.lifecycle import earlier_versions_per_graph, retracted_per_graph
 
-    with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
+    with target.open() as store:
         graph_counts = store.graphs()
         manifest = store.manifest()
         titles = {str(g): str(t) for g, t in store.select(
@@ -483,8 +403,7 @@ def stats(store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@store_option
-@endpoint_options
+@store_options
 @click.option("--dry-run", is_flag=True, help="Check only; write nothing.")
 @click.option("--replace", is_flag=True,
               help="Let a file replace a source already in the store (a corrected version of it).")
@@ -492,7 +411,7 @@ def stats(store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
               help="Why the source is replaced (required with --replace; kept in its history).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text for people, json for tools.")
-def add(files, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, dry_run, replace, reason, fmt):
+def add(files, target, dry_run, replace, reason, fmt):
     """Check new facts files against the store, then add them: nothing invalid gets in.
 
     Each file is parsed (a syntax error is shown as file:line:column with a caret), then
@@ -517,13 +436,13 @@ def add(files, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, dry
     """
     from kg.services.add import add_files
 
-    with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
+    with target.open() as store:
         try:
             report = add_files(store, files, dry_run=dry_run, replace=replace, reason=reason)
         except ValidationFailed as failure:
             if fmt == "json":
                 click.echo(failure.report.to_json())
-                sys.exit(1)
+                raise ChecksFailed() from None
             raise
     if fmt == "json":
         click.echo(report.validation.to_json())
@@ -541,9 +460,8 @@ def add(files, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, dry
 
 
 @main.command()
-@store_option
-@endpoint_options
-def summary(store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
+@store_options
+def summary(target):
     """The headline answers in a few lines, each with its claimant and source: figures against
     earlier periods (annualised), totals against their parts, shares of places, disagreements.
 
@@ -556,7 +474,7 @@ def summary(store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
     """
     from kg.queries.catalogue import run_query
 
-    with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
+    with target.open() as store:
         periods = run_query("compare-periods", store=store).rows
         totals = run_query("totals-vs-parts", store=store).rows
         places = run_query("compare-places", store=store).rows
@@ -586,9 +504,8 @@ def summary(store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
 
 @main.command()
 @click.argument("kind", required=False)
-@store_option
-@endpoint_options
-def terms(kind, store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
+@store_options
+def terms(kind, target):
     """List the terms users pass as parameters, with their labels: actors, measures, periods,
     places, sources, communications… (KIND narrows the list to one kind).
 
@@ -605,7 +522,7 @@ def terms(kind, store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
     if unknown:
         raise click.BadParameter(f"{unknown[0]!r} is not a kind of term; use one of {', '.join(DATA_PREFIXES)}.",
                                  param_hint="KIND")
-    with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
+    with target.open() as store:
         for name in kinds:
             namespace = DATA_PREFIXES[name]
             rows = store.select(f"""SELECT ?t (SAMPLE(STR(?l)) AS ?label) WHERE {{ ?t a ?type
@@ -620,11 +537,10 @@ def terms(kind, store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
 
 @main.command()
 @click.argument("sources", nargs=-1, required=True)
-@store_option
-@endpoint_options
+@store_options
 @click.option("--dry-run", is_flag=True, help="Say what would be removed; change nothing.")
 @click.option("--force", is_flag=True, help="Remove even when other sources' claims point into it (those links then dangle).")
-def remove(sources, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, dry_run, force):
+def remove(sources, target, dry_run, force):
     """Remove sources (by id, source:ID, IRI or facts file) and their records, in one transaction.
 
     Refuses, naming them, while claims of other sources point at what a removed source
@@ -638,7 +554,7 @@ def remove(sources, store_path, endpoint, gsp_endpoint, update_endpoint, timeout
     """
     from kg.services.lifecycle import remove_sources
 
-    with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
+    with target.open() as store:
         report = remove_sources(store, list(sources), dry_run=dry_run, force=force)
     verb = "would remove" if dry_run else "removed"
     for graph in report.removed:
@@ -650,12 +566,11 @@ def remove(sources, store_path, endpoint, gsp_endpoint, update_endpoint, timeout
 
 @main.command()
 @click.argument("source")
-@store_option
-@endpoint_options
+@store_options
 @click.option("--diff", "diff_version", type=int, default=None, metavar="N",
               help="Show what changed from version N to the version after it.")
 @click.option("--last", is_flag=True, help="Show what the last replacement changed (the previous version against the current).")
-def history(source, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, diff_version, last):
+def history(source, target, diff_version, last):
     """List a source's versions (each `kg add --replace` keeps the one it replaces), or show what changed.
 
     Each version is listed with its number, content hash, the file it came from, when it
@@ -671,7 +586,7 @@ def history(source, store_path, endpoint, gsp_endpoint, update_endpoint, timeout
     from kg.model.namespaces import shorten
     from kg.services.lifecycle import diff, history as versions_of
 
-    with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
+    with target.open() as store:
         if diff_version is None and not last:
             versions = versions_of(store, source)
             click.echo(f"{len(versions)} version(s) of {source}, oldest first; answers come from the current one (times UTC)")
@@ -705,13 +620,12 @@ def _short_triple(line: str, shorten) -> str:
 
 @main.command()
 @click.argument("targets", nargs=-1, required=True)
-@store_option
-@endpoint_options
+@store_options
 @click.option("--reason", default=None, metavar="TEXT", help="Why (required to retract; kept with the record).")
 @click.option("--date", "on", default=None, metavar="YYYY-MM-DD", help="When the retraction takes effect (default today, UTC).")
 @click.option("--undo", is_flag=True, help="Withdraw the retractions instead: the claims count again.")
 @click.option("--dry-run", is_flag=True, help="Say what would be recorded; change nothing.")
-def retract(targets, store_path, endpoint, gsp_endpoint, update_endpoint, timeout, reason, on, undo, dry_run):
+def retract(targets, target, reason, on, undo, dry_run):
     """Retract claims (SOURCE-ID/slug) or whole sources (their id): they stay in the store, and
     every stored query leaves them out unless given -p include_retracted=yes.
 
@@ -725,11 +639,11 @@ def retract(targets, store_path, endpoint, gsp_endpoint, update_endpoint, timeou
         kg retract fictional-monitor-2024/attacks-2024-h1 --undo
     """
     from kg.services.lifecycle import retract as record, unretract
-    from kg.stores.oxigraph import now_utc
+    from kg.stores.base import now_utc
 
     if not undo and not (reason or "").strip():
         raise click.UsageError("A retraction needs a reason: --reason TEXT.")
-    with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
+    with target.open() as store:
         if undo:
             done = unretract(store, list(targets), dry_run=dry_run)
         else:
@@ -817,7 +731,8 @@ def coverage(text_path, facts):
     text = read_text(text_path)
     report = measure_coverage(text, read_turtle(_facts_for_text(text_path, facts, text)))
     click.echo(report.to_text())
-    sys.exit(0 if report.complete else 1)
+    if not report.complete:
+        raise ChecksFailed()
 
 
 @main.command(name="verify-quotes")
@@ -841,15 +756,15 @@ def verify_quotes_command(text_path, facts):
     text = read_text(text_path)
     report = verify_quotes(text, read_turtle(_facts_for_text(text_path, facts, text)))
     click.echo(report.to_text())
-    sys.exit(0 if report.ok else 1)
+    if not report.ok:
+        raise ChecksFailed()
 
 
 @main.command()
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"), show_default=True,
               help="The HTML file to write.")
-@store_option
-@endpoint_options
-def report(out, store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
+@store_options
+def report(out, target):
     """Write a self-contained HTML report: every comparison answered, charted and cited.
 
     One section per stored question with its answer table and a chart; every figure
@@ -863,7 +778,7 @@ def report(out, store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
     """
     from kg.views.report import write_report
 
-    with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
+    with target.open() as store:
         written = write_report(store, out)
     click.echo(f"wrote {written}")
 
@@ -889,9 +804,8 @@ def docs(out):
 @click.option("--source", default=None, metavar="IRI", help="Draw this source's claims and claimants.")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=Path("graph.svg"), show_default=True,
               help="The SVG file to write.")
-@store_option
-@endpoint_options
-def graph(claim, source, out, store_path, endpoint, gsp_endpoint, update_endpoint, timeout):
+@store_options
+def graph(claim, source, out, target):
     """Draw part of the graph with Graphviz, as SVG.
 
     With --claim (its IRI, or SOURCE-ID/slug as tables show it): the claim, its claimant,
@@ -915,7 +829,7 @@ def graph(claim, source, out, store_path, endpoint, gsp_endpoint, update_endpoin
         if value is not None and (not value.startswith(("http://", "https://")) or re.search(r'[\s<>"{}|^`\\]', value)):
             raise click.BadParameter(f"{value[:120]!r} is not an IRI; give the full IRI (`kg query evidence` lists "
                                      "claims, `kg stats` sources).", param_hint=option)
-    with _open_target(store_path, endpoint, gsp_endpoint, update_endpoint, timeout) as store:
+    with target.open() as store:
         engine = store.engine
         dot = claim_graph(engine, claim) if claim else source_graph(engine, source) if source else overview_graph(engine)
     click.echo(f"wrote {render_svg(dot, out)}")

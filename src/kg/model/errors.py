@@ -31,3 +31,9 @@ class ValidationFailed(KgError):
     def __init__(self, report):
         super().__init__(f"{report.summary()}; nothing was loaded.")
         self.report = report
+
+
+class ChecksFailed(KgError):
+    """A check found problems and has printed its report (validation, coverage, quotes): exit 1, no more words."""
+
+    exit_code = 1

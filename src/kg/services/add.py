@@ -30,7 +30,7 @@ from kg.model.namespaces import KG, MANIFEST_GRAPH, RETRACTIONS_GRAPH, SOURCE_TY
 from kg.model.rdffiles import FactsFile, read_facts_file
 from kg.services.lifecycle import history_records, is_stored_source
 from kg.stores.cache import file_sha256
-from kg.stores.oxigraph import now_utc
+from kg.stores.base import now_utc
 from kg.validation.explain import own_nodes
 from kg.validation.validator import ValidationReport, validate
 

@@ -136,7 +136,7 @@ def remove_sources(store, names: list[str | Path], *, dry_run: bool = False, for
         )
     if not dry_run and report.references:
         # Forced: the links left dangling make the store no longer known to conform (the next load validates all).
-        from kg.stores.oxigraph import forget_validation_update, remove_graphs_update
+        from kg.stores.base import forget_validation_update, remove_graphs_update
 
         store.update(forget_validation_update() + " ;\n" + remove_graphs_update([str(i) for i in iris]))
     elif not dry_run:

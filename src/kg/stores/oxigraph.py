@@ -18,7 +18,6 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable
 from typing import BinaryIO
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -26,13 +25,13 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, XSD
 
 from kg.model.errors import BadInputError, StoreError, ValidationFailed
-from kg.model.inputs import regular_file
-from kg.model.namespaces import BASE, BOOKKEEPING_GRAPHS, HISTORY_GRAPH, KG, MANIFEST_GRAPH, PREFIXES, RETRACTIONS_GRAPH, VALIDATED_UNDER
+from kg.model.namespaces import BASE, BOOKKEEPING_GRAPHS, MANIFEST_GRAPH
 from kg.model.rdffiles import FactsFile, read_facts_file, sniff_facts_file
-from kg.model.resources import default_load_paths
 from kg.queries.engines import OxigraphEngine, term_from_oxigraph
 from kg.stores.cache import ValidationCache, file_sha256
 from kg.validation.parts import PART_BYTES
+from kg.stores.base import (TRIPLE_FORMATS, LoadReport, export_format, export_graphs, display_path, expand_paths, now_utc, read_manifest, remove_graphs_update,
+                            validate_graphs)
 from kg.validation.validator import ValidationReport, validate
 
 #: Where the store lives unless ``--store`` or ``KG_STORE`` says otherwise.
@@ -41,15 +40,6 @@ DEFAULT_STORE = Path(".kg/store")
 PENDING_GRAPH = URIRef(BASE + "id/manifest#pendingGraph")
 #: Roughly, for deciding when a store is large enough to validate in parts.
 _TURTLE_BYTES_PER_TRIPLE = 50
-
-EXPORT_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "trig": ox.RdfFormat.TRIG,
-    "nquads": ox.RdfFormat.N_QUADS,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "jsonld": ox.RdfFormat.JSON_LD,
-}
-
 
 def default_store_path(start: Path | None = None) -> Path:
     """``$KG_STORE`` if set; else the project's store, found the way git finds its repository.
@@ -73,34 +63,6 @@ def default_store_path(start: Path | None = None) -> Path:
         if (folder / "facts").is_dir() and (folder / "ontology").is_dir():
             return folder / DEFAULT_STORE
     return here / DEFAULT_STORE
-
-
-@dataclass
-class LoadReport:
-    """What a load did.
-
-    Attributes:
-        validation: The validation report of the data as it would be after the load.
-        graphs: Triples per named graph written, by graph IRI.
-        files: The file each graph was read from.
-    """
-
-    validation: ValidationReport
-    graphs: dict[str, int] = field(default_factory=dict)
-    files: dict[str, str] = field(default_factory=dict)
-    cached: bool = False
-    #: Files the store held unchanged (same SHA-256), not read: graph IRI → file.
-    skipped: dict[str, str] = field(default_factory=dict)
-    #: Sources replaced by a changed file (their earlier versions kept in the history).
-    replaced: list[str] = field(default_factory=list)
-
-    @property
-    def conforms(self) -> bool:
-        return self.validation.conforms
-
-    @property
-    def triples(self) -> int:
-        return sum(self.graphs.values())
 
 
 class FactStore:
@@ -250,12 +212,16 @@ class FactStore:
         except OSError as error:
             raise StoreError(f"Writing to the store failed, nothing was changed: {error}") from None
 
-    def validate(self, *, part_bytes: int | None = None) -> ValidationReport:
-        """Validate everything the store holds.
+    def validate(self, graphs: Iterable[str] | None = None, *, part_bytes: int | None = None) -> ValidationReport:
+        """Validate everything the store holds, or the given graphs with what they depend on.
 
         A large store is written out graph by graph to a temporary folder and validated in
         parts (:mod:`kg.validation.parts`), so memory stays bounded; the report is the same.
+        Given graphs are checked with the ontology, the reference data and the sources they
+        point into, and only their own nodes' problems are kept (:func:`kg.stores.base.validate_graphs`).
         """
+        if graphs:
+            return validate_graphs(self, graphs)
         return self._validate_with([], self.graphs(), part_bytes=part_bytes)
 
     def _validate_with(self, files: list[FactsFile], graphs: dict[str, int], *,
@@ -288,21 +254,10 @@ class FactStore:
         >>> b"GRAPH" in store.export("trig") or b"{" in store.export("trig")
         True
         """
-        if format not in EXPORT_FORMATS:
-            raise BadInputError(f"Unknown export format {format!r}; use one of {', '.join(EXPORT_FORMATS)}.")
-        rdf_format = EXPORT_FORMATS[format]
-        if format in ("turtle", "ntriples"):
-            # Triple formats have no graphs: export the union, one copy of each triple.
-            union = Graph()
-            for prefix, namespace in PREFIXES.items():
-                union.bind(prefix, namespace)
-            for iri in self.graphs():
-                union += self.graph(iri)
-            data = union.serialize(format="turtle" if format == "turtle" else "nt", encoding="utf-8")
-            if output is None:
-                return data
-            output.write(data)
-            return None
+        rdf_format = export_format(format)
+        if format in TRIPLE_FORMATS:
+            return export_graphs(((iri, self.graph(iri)) for iri in self.graphs()), format, output=output)
+        # Quads straight from Oxigraph, streamed.
         bookkeeping = {str(g) for g in BOOKKEEPING_GRAPHS}
         quads = (q for q in self._store.quads_for_pattern(None, None, None, None)
                  if not isinstance(q.graph_name, ox.NamedNode) or q.graph_name.value not in bookkeeping)
@@ -504,76 +459,12 @@ class FactStore:
         self.update(remove_graphs_update(graph_iris))
 
 
-def display_path(path: Path) -> str:
-    """A path relative to the current directory when it lies below it, else absolute."""
-    resolved = Path(path).resolve()
-    try:
-        return str(resolved.relative_to(Path.cwd()))
-    except ValueError:
-        return str(resolved)
-
-
 def _string(text: str) -> str:
     return Literal(text).n3()
 
 
-def now_utc() -> str:
-    """The current time, UTC, to the second (ISO 8601), as the store's records give it."""
-    from datetime import datetime, timezone
-
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
 def _datetime(text: str) -> str:
     return Literal(text, datatype=XSD.dateTime).n3()
-
-
-def remove_graphs_update(graph_iris: list[str]) -> str:
-    """One SPARQL Update that drops graphs with their manifest records, earlier versions and the
-    retractions of what they describe (one transaction on any server)."""
-    return " ;\n".join(
-        f"DELETE {{ GRAPH <{RETRACTIONS_GRAPH}> {{ ?r ?p ?o }} }} WHERE {{ GRAPH <{RETRACTIONS_GRAPH}> "
-        f"{{ ?r <{KG.retracts}> ?t ; ?p ?o }} GRAPH <{g}> {{ ?t ?x ?y }} }} ;\n"
-        f"DELETE WHERE {{ GRAPH <{HISTORY_GRAPH}> {{ ?v <{PROV.specializationOf}> <{g}> . ?v ?p ?o }} }} ;\n"
-        f"DROP SILENT GRAPH <{g}> ; DELETE WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ <{g}> ?p ?o }} }}"
-        for g in graph_iris)
-
-
-def forget_validation_update() -> str:
-    """SPARQL Update that records that the store is no longer known to conform (run with, or before, a write
-    that was not validated)."""
-    return f"DELETE WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ <{MANIFEST_GRAPH}> <{VALIDATED_UNDER}> ?rules }} }}"
-
-
-def read_manifest(select) -> dict[str, dict[str, str]]:
-    """The manifest's record of each graph, read with a store's ``select``."""
-    rows = select(f"""SELECT ?g ?p ?o WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ ?g ?p ?o
-        FILTER (?p IN (<{PROV.wasDerivedFrom}>, <{DCTERMS.identifier}>, <{DCTERMS.created}>, <{DCTERMS.modified}>)) }} }}""")
-    if rows.rows and (list(rows.variables) != ["g", "p", "o"] or any(len(row) != 3 or None in row for row in rows.rows)):
-        raise StoreError("The store's answer about its manifest does not match the question asked; it cannot be trusted.")
-    names = {str(PROV.wasDerivedFrom): "file", str(DCTERMS.identifier): "sha256", str(DCTERMS.created): "added",
-             str(DCTERMS.modified): "changed"}
-    records: dict[str, dict[str, str]] = {}
-    for graph, prop, value in rows.rows:
-        text = str(value)
-        if names[str(prop)] == "sha256":
-            text = text.removeprefix("sha256:")
-        records.setdefault(str(graph), {})[names[str(prop)]] = text
-    return dict(sorted(records.items()))
-
-
-def expand_paths(paths: Iterable[str | Path] | None) -> list[Path]:
-    if paths is None:
-        return default_load_paths()
-    expanded: list[Path] = []
-    for path in map(Path, paths):
-        if not path.exists():
-            raise BadInputError(f"{path}: no such file or folder.")
-        if path.is_dir():
-            expanded.extend(sorted(path.glob("*.ttl")))
-        else:
-            expanded.append(regular_file(path, what="a facts file"))
-    return expanded
 
 
 def dataset_from_files(paths: Iterable[str | Path]) -> Dataset:

@@ -25,6 +25,7 @@ import netrc
 import os
 import socket
 from collections.abc import Callable, Iterable
+from typing import BinaryIO
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
@@ -39,11 +40,11 @@ from urllib3.util.retry import Retry
 
 from kg.model.deadline import within
 from kg.model.errors import BadInputError, KgError, ValidationFailed
-from kg.model.namespaces import BOOKKEEPING_GRAPHS, MANIFEST_GRAPH, RETRACTIONS_GRAPH, SOURCE_TYPES
+from kg.model.namespaces import BOOKKEEPING_GRAPHS, MANIFEST_GRAPH, RETRACTIONS_GRAPH
 from kg.model.rdffiles import FactsFile, read_facts_file, read_turtle, sniff_facts_file
 from kg.queries.engines import SelectResult, term_from_oxigraph, too_many_rows
-from kg.stores.oxigraph import LoadReport, display_path, expand_paths, now_utc
-from kg.validation.explain import own_nodes
+from kg.stores.base import (LoadReport, export_format, export_graphs, display_path, expand_paths, now_utc, read_manifest, remove_graphs_update,
+                            validate_graphs)
 from kg.validation.validator import ValidationReport, validate
 
 #: HTTP statuses worth another try: the server may be restarting or overloaded.
@@ -341,24 +342,9 @@ class RemoteStore:
         Raises:
             BadInputError: A given graph is not one of kg's graphs in the store.
         """
-        stored = self.graphs()
-        if not graphs:
-            return validate([self.graph(iri) for iri in stored])
-        chosen = list(dict.fromkeys(str(g) for g in graphs))
-        unknown = [g for g in chosen if g not in stored]
-        if unknown:
-            raise BadInputError(f"<{unknown[0]}> is not one of kg's graphs in the store; `kg stats --endpoint …` "
-                                "lists them.")
-        sources = {str(row[0]) for row in self.select(
-            f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?g a ?type FILTER (?type IN ({', '.join(t.n3() for t in SOURCE_TYPES)})) }} }}").rows}
-        values = " ".join(f"<{g}>" for g in chosen)
-        referenced = {str(row[0]) for row in self.select(f"""
-            SELECT DISTINCT ?g WHERE {{ VALUES ?chosen {{ {values} }}
-              GRAPH ?chosen {{ ?s ?p ?target FILTER (isIRI(?target)) }} GRAPH ?g {{ ?target ?q ?r }} }}""").rows}
-        context = [g for g in stored if g not in chosen and (g not in sources or g in referenced)]
-        own = [self.graph(iri) for iri in chosen]
-        nodes = set().union(*(own_nodes(graph) for graph in own))
-        return validate([*own, *(self.graph(iri) for iri in context)], only=nodes)
+        if graphs:
+            return validate_graphs(self, graphs)
+        return validate([self.graph(iri) for iri in self.graphs()])
 
     # --- writing ------------------------------------------------------------------------
 
@@ -408,6 +394,11 @@ class RemoteStore:
             files={str(f.graph_iri): display_path(f.path) for f in files},
         )
 
+    def export(self, format: str = "trig", *, output: BinaryIO | None = None) -> bytes | None:
+        """Serialise kg's graphs on the server (named graphs kept in ``trig``, ``nquads`` and ``jsonld``), read graph by graph."""
+        export_format(format)  # an unknown format is refused before anything is read
+        return export_graphs(((iri, self.graph(iri)) for iri in self.graphs()), format, output=output)
+
     def construct(self, sparql: str) -> Graph:
         """Run a CONSTRUCT query on the server into an rdflib graph."""
         answer = self._request("POST", self.endpoint.query_url, what="Querying the endpoint", data={"query": sparql},
@@ -415,18 +406,22 @@ class RemoteStore:
         return _triples(answer, "Querying the endpoint", self.endpoint.query_url)
 
     def describe(self, iris: list[URIRef], *, exclude_graphs: Iterable[URIRef] = (), depth: int = 2) -> Graph:
-        """The triples of each IRI in every graph but the excluded ones, with their blank-node details (one CONSTRUCT per 500 IRIs)."""
+        """The triples of each IRI in every graph but the excluded ones, with blank-node details to ``depth``
+        levels, as the embedded store gives them (one CONSTRUCT per 500 IRIs)."""
         graph = Graph()
         excluded = sorted(set(exclude_graphs) | set(BOOKKEEPING_GRAPHS))
         exclude = f"FILTER (?g NOT IN ({', '.join(g.n3() for g in excluded)}))"
+        template, pattern = ["?s ?p ?o ."], ""
+        for level in range(depth, 0, -1):  # nested from the innermost blank node out
+            node = "?o" if level == 1 else f"?o{level - 1}"
+            pattern = f" OPTIONAL {{ FILTER (isBlank({node})) {node} ?p{level} ?o{level} .{pattern} }}"
+            template.append(f"{node} ?p{level} ?o{level} .")
         for start in range(0, len(iris), 500):
             values = " ".join(iri.n3() for iri in iris[start : start + 500])
             graph += self.construct(f"""
-                CONSTRUCT {{ ?s ?p ?o . ?o ?p2 ?o2 . ?o2 ?p3 ?o3 }} WHERE {{
+                CONSTRUCT {{ {" ".join(template)} }} WHERE {{
                   VALUES ?s {{ {values} }}
-                  GRAPH ?g {{ ?s ?p ?o .
-                    OPTIONAL {{ FILTER (isBlank(?o)) ?o ?p2 ?o2 .
-                                OPTIONAL {{ FILTER (isBlank(?o2)) ?o2 ?p3 ?o3 }} }} }}
+                  GRAPH ?g {{ ?s ?p ?o .{pattern} }}
                   {exclude}
                 }}""")
         return graph
@@ -507,14 +502,10 @@ class RemoteStore:
 
     def remove_graphs(self, graph_iris: list[str]) -> None:
         """Remove named graphs and their manifest records with one SPARQL Update (one transaction on the server)."""
-        from kg.stores.oxigraph import remove_graphs_update
-
         self.update(remove_graphs_update(graph_iris), what=f"Removing {', '.join(f'<{g}>' for g in graph_iris)}")
 
     def manifest(self) -> dict[str, dict[str, str]]:
         """What the store's manifest graph records of each graph (file, sha256, added, changed)."""
-        from kg.stores.oxigraph import read_manifest
-
         return read_manifest(self.select)
 
     def files(self) -> dict[str, str]:
