@@ -8,7 +8,7 @@ STORE ?= .kg/store
 
 SCALE ?= 10k
 
-.PHONY: demo test test-exhaustive bench venv clean
+.PHONY: demo test test-exhaustive bench mutants venv clean
 
 $(BIN)/kg: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ test-exhaustive: venv
 LIMIT ?=
 bench: venv
 	$(BIN)/python benchmarks/bench.py --scale $(SCALE) $(if $(LIMIT),--limit $(LIMIT))
+
+# Named mutations (mutants/mutations.py), each applied to a copy of the project: some test must fail. Outside CI.
+mutants: venv
+	$(BIN)/python mutants/run.py
 
 clean:
 	rm -rf $(VENV) .kg .pytest_cache

@@ -1,13 +1,16 @@
 """Real SPARQL servers for the tests, started on loopback and stopped by PID: `oxigraph serve`
 (from the test extras) and OpenLink Virtuoso (Debian's `virtuoso-opensource`, which `.ci/run`
-installs). Never a mock of either."""
+installs). Never a mock of either. And a loopback HTTP server answering as a test tells it, for the
+faults real servers do not make on demand (refusals, drips, floods, redirects)."""
 
 from __future__ import annotations
 
+import http.server
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -125,3 +128,28 @@ def virtuoso_server(location: Path):
         yield f"{base}/sparql"
     finally:
         _stop(process)
+
+
+@contextmanager
+def handler_server(respond):
+    """A loopback HTTP server whose every request is answered by respond(handler)."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _any(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            self.body = self.rfile.read(length) if length else b""
+            respond(self)
+
+        do_GET = do_POST = do_PUT = _any
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/query"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

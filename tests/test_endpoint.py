@@ -3,8 +3,6 @@ plus small local HTTP handlers for the faults a real server rarely shows on dema
 
 from __future__ import annotations
 
-import http.server
-import threading
 import time
 from contextlib import contextmanager
 
@@ -18,7 +16,7 @@ from kg.queries.catalogue import load_catalogue, run_query
 from kg.stores.sparql_protocol import Endpoint, EndpointError, PartialLoadError, RemoteStore
 
 from conftest import FIXTURES
-from servers import oxigraph_server
+from servers import handler_server, oxigraph_server
 
 PARAMS = {"reporting-chain": {"text": "153 attacks"}}
 
@@ -174,31 +172,6 @@ def test_not_an_http_url():
 
 
 # --- small local handlers for faults ------------------------------------------------------
-
-
-@contextmanager
-def handler_server(respond):
-    """A loopback HTTP server whose every request is answered by respond(handler)."""
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def _any(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            self.body = self.rfile.read(length) if length else b""
-            respond(self)
-
-        do_GET = do_POST = do_PUT = _any
-
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/query"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 def answer(status: int, body: bytes, content_type: str = "text/plain", delay: float = 0.0):

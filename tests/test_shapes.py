@@ -34,6 +34,10 @@ def _set(subject: str, prop: str, value: str) -> str:
     return f"DELETE {{ {subject} {prop} ?o }} INSERT {{ {subject} {prop} {value} }} WHERE {{ {subject} {prop} ?o }}"
 
 
+THIRD_STEP = ("INSERT { claim:attacks-2024-h1 kg:reportedVia [ a kg:RelayStep ; prov:agent actor:aanes ; "
+              "prov:hadRole <https://w3id.org/conflict-kg/id/role/relayer> ; kg:relayedFrom {FROM} ; kg:stepOrder 3 ] } "
+              "WHERE {}")
+
 CASES = [
     pytest.param(_delete("claim:attacks-2024-h1", "kg:claimant"), "ClaimClaimantShape", "who made it", id="no-claimant"),
     pytest.param("INSERT DATA { claim:us-designation kg:claimant actor:centcom }", "ClaimClaimantShape",
@@ -50,6 +54,9 @@ CASES = [
     pytest.param(_delete("claim:attacks-2024-h1", "rdfs:label"), "ClaimLabelShape", "one-line summary", id="no-claim-label"),
     pytest.param("DELETE { ?p oa:end ?end } INSERT { ?p oa:end ?wrong } WHERE { claim:attacks-2024-h1 kg:evidence/oa:hasSelector ?p . "
                  "?p oa:end ?end BIND (?end + 3 AS ?wrong) }", "OffsetsMatchQuoteShape", "end - start must equal", id="offsets-off-by-three"),
+    pytest.param("DELETE { ?p oa:end ?end } INSERT { ?p oa:end ?wrong } WHERE { claim:attacks-2024-h1 kg:evidence/oa:hasSelector ?p . "
+                 "?p oa:end ?end BIND (?end - 2 AS ?wrong) }", "OffsetsMatchQuoteShape", "end - start must equal",
+                 id="offsets-two-short"),
     pytest.param("DELETE { ?p oa:start ?s ; oa:end ?e } INSERT { ?p oa:start -5 ; oa:end ?shifted } WHERE { "
                  "claim:attacks-2024-h1 kg:evidence/oa:hasSelector ?p . ?p oa:start ?s ; oa:end ?e BIND (?e - ?s - 5 AS ?shifted) }",
                  "TextPositionSelectorStartShape", "non-negative xsd:integer", id="negative-start"),
@@ -94,6 +101,8 @@ CASES = [
     pytest.param("DELETE { ?s kg:relayedFrom ?f } INSERT { ?s kg:relayedFrom actor:centcom } WHERE { claim:attacks-2024-h1 "
                  "kg:reportedVia ?s . ?s kg:stepOrder 2 ; kg:relayedFrom ?f }", "ReportingChainShape",
                  "chain must be connected", id="broken-chain"),
+    pytest.param(THIRD_STEP.replace("{FROM}", "actor:associated-press"), "ReportingChainShape", "chain must be connected",
+                 id="third-step-relaying-from-the-first"),
     pytest.param(_delete("source:newsweek-isis-attacks-2024", "kg:sha256"), "SourceDocumentSha256Shape", "SHA-256",
                  id="source-without-sha256"),
     pytest.param(_set("source:newsweek-isis-attacks-2024", "kg:sha256", '"not-a-digest"'), "SourceDocumentSha256Shape",
@@ -134,6 +143,18 @@ def _broken(facts_graph: Graph, reference_graph: Graph, update: str) -> Graph:
     graph.update(PREFIXES + update)
     assert len(graph) != before or "INSERT" in update, "the change must change something"
     return graph
+
+
+VALID_CHANGES = [
+    pytest.param(THIRD_STEP.replace("{FROM}", "actor:newsweek"), id="a-third-relay-step-relaying-from-the-second"),
+]
+
+
+@pytest.mark.parametrize("update", VALID_CHANGES)
+def test_a_valid_change_conforms(facts_graph, reference_graph, update):
+    """Shapes must not fire on what is right: each change here keeps the facts valid."""
+    report = validate(_broken(facts_graph, reference_graph, update))
+    assert report.conforms, report.to_text()
 
 
 def test_the_real_facts_conform_with_no_warnings(facts_graph, reference_graph):
@@ -177,3 +198,19 @@ def test_report_text_is_for_people(facts_graph, reference_graph):
     assert "newsweek-isis-attacks-2024/attacks-2024-h1 (ISIS claimed responsibility for 153 attacks" in text
     assert "rule: kgsh:ClaimClaimantShape" in text
     assert text.endswith("Validation does not conform: 1 violation, 0 warnings, 0 infos")
+
+
+def test_a_negative_percentage_is_named_as_a_percentage(facts_graph, reference_graph):
+    """Two rules fire: values are non-negative, and a percentage lies between 0 and 100."""
+    report = validate(_broken(facts_graph, reference_graph, _set("claim:territory-iraq-peak", "kg:value", "-5")))
+    assert {p.shape for p in report.problems if p.severity == "Violation"} == {"kgsh:QuantityValueShape",
+                                                                               "kgsh:PercentageRangeShape"}
+    assert any("this figure is -5 percent" in p.message for p in report.problems)
+
+
+def test_a_problem_on_a_nested_blank_node_names_its_claim(facts_graph, reference_graph):
+    """A quote selector is a blank node two levels below its claim: the problem names the claim and the path."""
+    update = "DELETE { ?p oa:end ?end } WHERE { claim:attacks-2024-h1 kg:evidence/oa:hasSelector ?p . ?p oa:end ?end }"
+    (problem,) = validate(_broken(facts_graph, reference_graph, update)).problems
+    assert problem.focus == "newsweek-isis-attacks-2024/attacks-2024-h1"
+    assert problem.focus_label.startswith("kg:evidence/oa:hasSelector of newsweek-isis-attacks-2024/attacks-2024-h1: ")

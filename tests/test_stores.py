@@ -113,3 +113,13 @@ def test_the_commands_work_on_either_store_alike(both, tmp_path):
                                        *where])
         assert checked.exit_code == 0 and "conforms" in checked.output.lower(), checked.output
     assert outputs[0] == outputs[1] == len(embedded.export("nquads").splitlines())
+
+
+def test_max_rows_stops_an_answer_on_both(both):
+    from kg.queries.catalogue import run_query
+    from kg.queries.engines import QueryLimitError
+
+    for store in both:
+        assert len(run_query("evidence", store=store).rows) > 1
+        with pytest.raises(QueryLimitError, match="more than 1 row"):
+            run_query("evidence", store=store, max_rows=1)

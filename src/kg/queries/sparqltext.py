@@ -40,8 +40,14 @@ _TOKEN = re.compile(
 
 def tokens(sparql: str) -> Iterator[tuple[str, str]]:
     """(kind, text) for each token: comment, string, iri, open, close, var, pname, word, other."""
+    for kind, text, _ in located_tokens(sparql):
+        yield kind, text
+
+
+def located_tokens(sparql: str) -> Iterator[tuple[str, str, int]]:
+    """(kind, text, offset) for each token, for rewriting a query in place."""
     for match in _TOKEN.finditer(sparql):
-        yield match.lastgroup or "other", match.group()
+        yield match.lastgroup or "other", match.group(), match.start()
 
 
 def nesting_depth(sparql: str) -> int:

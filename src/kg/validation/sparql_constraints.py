@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import pyoxigraph as ox
-from rdflib import RDF, BNode, Graph, Literal, Node, URIRef
+from rdflib import OWL, RDF, BNode, Graph, Literal, Node, URIRef
 from rdflib.namespace import SH
 
 from kg.queries.engines import term_from_oxigraph
+from kg.queries.sparqltext import located_tokens
 
-_WHERE_OPEN = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 #: Oxigraph relabels the blank nodes it parses; loading them as these IRIs keeps rdflib's names.
 BNODE_IRI = "urn:kg:bnode:"
 _SUBJECT_BNODE = re.compile(r"^_:(\S+)", re.MULTILINE)
@@ -61,17 +61,25 @@ class SparqlConstraint:
     severity: URIRef
     message: str
     query: str
+    constraint: Node = None
 
 
 def _prefixes(shapes: Graph, constraint: Node) -> str:
-    lines = []
-    for declaring in shapes.objects(constraint, SH.prefixes):
+    """The PREFIX lines of a constraint: the sh:declare of its sh:prefixes, and of what those owl:imports (transitively)."""
+    lines, seen = [], set()
+    pending = list(shapes.objects(constraint, SH.prefixes))
+    while pending:
+        declaring = pending.pop()
+        if declaring in seen:
+            continue
+        seen.add(declaring)
+        pending.extend(shapes.objects(declaring, OWL.imports))
         for declaration in shapes.objects(declaring, SH.declare):
             prefix = shapes.value(declaration, SH.prefix)
             namespace = shapes.value(declaration, SH.namespace)
             if prefix is not None and namespace is not None:
                 lines.append(f"PREFIX {prefix}: <{namespace}>")
-    return "\n".join(lines)
+    return "\n".join(sorted(set(lines)))
 
 
 def _targets(shapes: Graph, shape: Node) -> list[str]:
@@ -87,24 +95,136 @@ def _targets(shapes: Graph, shape: Node) -> list[str]:
     return patterns
 
 
-def constraints(shapes: Graph) -> list[SparqlConstraint]:
-    """Every SPARQL-based constraint of the shapes graph, rewritten to run once over all focus nodes."""
-    found = []
+#: Pre-bound variables kg does not substitute: constraints that use them are left to pySHACL.
+_LEFT_TO_PYSHACL_VARIABLES = {"$PATH", "$currentShape", "$shapesGraph", "?PATH", "?currentShape", "?shapesGraph"}
+#: Where SHACL forbids pre-binding (a "Failure"), or a splice would change the meaning: left to pySHACL.
+_LEFT_TO_PYSHACL_WORDS = {"MINUS", "VALUES", "SERVICE"}
+
+
+def _rewrite(select: str) -> list[str] | None:
+    """The query with ``$this`` as ``?this``, cut where the target pattern goes, or ``None`` when kg
+    leaves it to pySHACL.
+
+    SHACL pre-binds ``$this`` everywhere in the query. Splicing the target pattern (which binds
+    ``?this``) gives the same answers where it goes at the start of every group in which ``$this``
+    appears directly — the outer group, plain nested groups, UNION branches, subquery bodies —
+    because SPARQL evaluates each of those before joining it; inside OPTIONAL and [NOT] EXISTS the
+    outer binding is seen already. Found by tokens, so nothing inside strings, IRIs or comments is
+    touched. Left to pySHACL: MINUS, VALUES, SERVICE, ``AS $this`` (pre-binding there is a failure in
+    SHACL), a subquery that does not project ``$this``, and $PATH, $currentShape, $shapesGraph.
+
+    >>> _rewrite('SELECT $this { $this ?p "$this" } # $this')
+    ['SELECT ?this {', ' ?this ?p "$this" } # $this']
+    >>> _rewrite('SELECT $this { { FILTER (false) } UNION { FILTER ($this = <x>) } }')
+    ['SELECT ?this {', ' { FILTER (false) } UNION {', ' FILTER (?this = <x>) } }']
+    """
+    text = list(select)
+    # Per open bracket: its kind, and where a target pattern would go (after its "{").
+    blocks: list[tuple[str, int]] = []
+    cuts: set[int] = set()
+    previous = ""
+    projection: list[str] | None = None  # the variables of a subquery's SELECT clause, while read
+    modifiers = False  # right after a subquery's body: its GROUP BY, HAVING, ORDER BY
+    for kind, token, offset in located_tokens(select):
+        word = token.upper() if kind == "word" else None
+        if (kind == "var" and token in _LEFT_TO_PYSHACL_VARIABLES) or word in _LEFT_TO_PYSHACL_WORDS:
+            return None
+        if word == "SELECT" and blocks:
+            projection = []
+        if kind == "open":
+            modifiers = False
+            if token != "{":
+                blocks.append(("bracket", -1))
+            elif not blocks:
+                blocks.append(("outer", offset + 1))
+                cuts.add(offset + 1)  # the outer group always binds the focus nodes
+            elif projection is not None:
+                if "$this" not in projection:
+                    return None
+                blocks.append(("subquery", offset + 1))
+                projection = None
+            else:
+                blocks.append(({"EXISTS": "exists", "OPTIONAL": "optional"}.get(previous, "group"), offset + 1))
+        elif kind == "close":
+            closed = blocks.pop()[0] if blocks else None
+            modifiers = closed == "subquery"
+        elif kind == "var" and token == "$this":
+            if previous == "AS":  # assigning the pre-bound variable: a failure in SHACL
+                return None
+            text[offset] = "?"  # same length: offsets stay valid
+            if projection is not None:
+                projection.append(token)
+            elif not modifiers:
+                braces = [block for block in blocks if block[0] != "bracket"]
+                if braces and braces[-1][0] in ("group", "subquery"):
+                    cuts.add(braces[-1][1])
+        if kind != "comment":
+            previous = word or token
+    if not cuts:
+        return None
+    rewritten = "".join(text)
+    edges = [0, *sorted(cuts), len(rewritten)]
+    return [rewritten[start:end] for start, end in zip(edges, edges[1:])]
+
+
+@dataclass(frozen=True)
+class LeftToPyshacl:
+    """A SPARQL constraint the fast path does not translate, and why; pySHACL evaluates it."""
+
+    shape: Node
+    constraint: Node
+    reason: str
+
+
+def _translate(shapes: Graph, shape: Node, constraint: Node) -> SparqlConstraint | LeftToPyshacl:
+    def left(reason: str) -> LeftToPyshacl:
+        return LeftToPyshacl(shape, constraint, reason)
+
+    if not isinstance(shape, URIRef):
+        return left("its shape is a blank node (nested or property shapes get their focus nodes from another shape)")
+    if shapes.value(shape, SH.path) is not None:
+        return left("its shape is a property shape ($PATH)")
+    select = shapes.value(constraint, SH.select)
+    if select is None:
+        return left("it has no sh:select")
+    targets = _targets(shapes, shape)
+    if not targets:
+        return left("its shape declares no sh:target* (an implicit class target, or none)")
+    pieces = _rewrite(str(select))
+    if pieces is None:
+        return left("its query uses what pre-binding cannot splice (MINUS, VALUES, SERVICE, AS $this, a subquery "
+                    "not projecting $this, $PATH, $currentShape, $shapesGraph) or has no group pattern")
+    target = " UNION ".join(f"{{ SELECT DISTINCT ?this WHERE {{ {t} }} }}" for t in targets)
+    message = shapes.value(constraint, SH.message) or shapes.value(shape, SH.message) or ""
+    severity = shapes.value(constraint, SH.severity) or shapes.value(shape, SH.severity) or SH.Violation
+    return SparqlConstraint(shape, severity, str(message), _prefixes(shapes, constraint) + "\n" +
+                            f"\n  {target}\n".join(pieces), constraint)
+
+
+def _deactivated(shapes: Graph, node: Node) -> bool:
+    return (node, SH.deactivated, Literal(True)) in shapes
+
+
+def plan(shapes: Graph) -> tuple[list[SparqlConstraint], list[LeftToPyshacl]]:
+    """Each SPARQL-based constraint of the shapes graph, either rewritten to run once over all focus
+    nodes, or left to pySHACL with the reason. Deactivated shapes and constraints are in neither."""
+    fast, left = [], []
     for shape, constraint in shapes.subject_objects(SH.sparql):
-        if not isinstance(shape, URIRef) or (constraint, SH.deactivated, Literal(True)) in shapes:
+        if _deactivated(shapes, shape) or _deactivated(shapes, constraint):
             continue
-        select = str(shapes.value(constraint, SH.select))
-        targets = _targets(shapes, shape)
-        if not targets:
-            continue
-        target = " UNION ".join(f"{{ SELECT DISTINCT ?this WHERE {{ {t} }} }}" for t in targets)
-        body = re.sub(r"\$this\b", "?this", select)
-        match = _WHERE_OPEN.search(body)
-        query = body[: match.end()] + f"\n  {target}\n" + body[match.end() :]
-        message = shapes.value(constraint, SH.message) or shapes.value(shape, SH.message) or ""
-        severity = shapes.value(shape, SH.severity) or SH.Violation
-        found.append(SparqlConstraint(shape, severity, str(message), _prefixes(shapes, constraint) + "\n" + query))
-    return sorted(found, key=lambda c: str(c.shape))
+        translated = _translate(shapes, shape, constraint)
+        (fast if isinstance(translated, SparqlConstraint) else left).append(translated)
+    return sorted(fast, key=lambda c: str(c.shape)), left
+
+
+def constraints(shapes: Graph) -> list[SparqlConstraint]:
+    """The SPARQL constraints that run in Oxigraph (see :func:`plan`)."""
+    return plan(shapes)[0]
+
+
+def left_to_pyshacl(shapes: Graph) -> list[LeftToPyshacl]:
+    """The SPARQL constraints that pySHACL evaluates (see :func:`plan`)."""
+    return plan(shapes)[1]
 
 
 @lru_cache(maxsize=4)
@@ -147,6 +267,10 @@ def evaluate(store: ox.Store, shapes: Graph) -> Graph:
             results.add((result, SH.sourceShape, constraint.shape))
             results.add((result, SH.sourceConstraintComponent, SH.SPARQLConstraintComponent))
             results.add((result, SH.resultMessage, Literal(message)))
+            if constraint.constraint is not None:
+                results.add((result, SH.sourceConstraint, constraint.constraint))
+            if isinstance(row.get("path"), URIRef):
+                results.add((result, SH.resultPath, row["path"]))
             if row.get("value") is not None:
                 results.add((result, SH.value, row["value"]))
             elif not isinstance(focus, Literal):

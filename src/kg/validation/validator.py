@@ -178,12 +178,16 @@ _CORE_SHAPES: dict[int, Graph] = {}
 
 
 def _core_shapes(shapes: Graph) -> Graph:
-    """The shapes without their SHACL-SPARQL constraints (those run in Oxigraph)."""
+    """The shapes without the SHACL-SPARQL constraints that run in Oxigraph (those it cannot
+    translate stay, for pySHACL: :func:`kg.validation.sparql_constraints.plan`)."""
+    from kg.validation.sparql_constraints import constraints
+
     key = id(shapes)
     if key not in _CORE_SHAPES:
+        fast = {(c.shape, c.constraint) for c in constraints(shapes)}
         core = Graph()
         for triple in shapes:
-            if triple[1] != SH.sparql:
+            if triple[1] != SH.sparql or (triple[0], triple[2]) not in fast:
                 core.add(triple)
         _CORE_SHAPES.clear()
         _CORE_SHAPES[key] = core
