@@ -243,3 +243,13 @@ def test_parameters_bind_in_the_outer_where_not_in_comments():
         "# WHERE { in a comment\nSELECT ?x WHERE { ?s ?p ?x }", name="t")
     bound = query.bind()
     assert bound.endswith('SELECT ?x WHERE {\n  VALUES (?x) { ("a") }\n ?s ?p ?x }')
+
+
+def test_parameters_bind_in_any_valid_query_shape(loaded_store):
+    """No WHERE keyword, a '#' inside an IRI and a string, braces in the SELECT clause: read as SPARQL tokens."""
+    text = ('#+ params:\n#+   - name: who\n#+     type: iri\n'
+            'SELECT ?label (EXISTS { ?who ?p ?o } AS ?described) # a comment with WHERE {\n'
+            '{ ?who <http://www.w3.org/2000/01/rdf-schema#label> ?label FILTER (?label != "#{") }')
+    query = StoredQuery.from_text(text, name="ad-hoc")
+    rows = run_query(query, store=loaded_store, params={"who": "actor:centcom"}).rows
+    assert [(str(row["label"]), row["described"]) for row in rows] == [("US Central Command (CENTCOM)", True)]

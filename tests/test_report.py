@@ -237,3 +237,34 @@ def test_the_committed_shapes_documentation_is_up_to_date(tmp_path):
     assert (tmp_path / "shapes.html").read_text() == (ROOT / "docs" / "ontology" / "shapes.html").read_text(), \
         "regenerate it: kg docs --out docs/ontology"
     assert (ROOT / "docs" / "ontology" / "index.html").exists()
+
+
+def test_presentation_comes_from_the_query_headers(loaded_store):
+    """Each query's #+ evidence: names real columns, and its #+ chart: a picture the report can draw."""
+    from kg.queries.catalogue import load_catalogue, run_query
+    from kg.views.report import CHARTS
+
+    declared = 0
+    for name, query in load_catalogue().items():
+        if query.chart is not None:
+            assert query.chart in CHARTS, f"{name}: no chart {query.chart!r}"
+        if query.evidence and not query.requires_one_of and not any(p.required for p in query.params):
+            variables = run_query(query, store=loaded_store).variables
+            for value, claim in query.evidence.items():
+                assert value in variables and claim in variables, f"{name}: evidence {value}: {claim}"
+            declared += 1
+    assert declared >= 10
+
+
+def test_no_view_holds_sparql():
+    """Every query the views run lives in queries/ (the pictures' in queries/pictures/)."""
+    import ast
+    import re
+    from pathlib import Path
+
+    import kg.views
+
+    for path in Path(kg.views.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                assert not re.search(r"\bSELECT\b[\s\S]*\bWHERE\b", node.value), f"{path.name} holds SPARQL"

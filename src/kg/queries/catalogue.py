@@ -29,12 +29,11 @@ from kg.model.errors import BadInputError, QueryParameterError
 from kg.model.namespaces import PREFIXES, claim_iri
 from kg.model.resources import queries_dir
 from kg.queries.engines import Engine, QueryLimitError, SelectResult
-from kg.queries.sparqltext import MAX_DEPTH, nesting_depth, service_calls
+from kg.queries.sparqltext import MAX_DEPTH, nesting_depth, outer_group_start, service_calls
 
 PARAM_TYPES = ("iri", "string", "integer", "decimal")
 _IRI_FORBIDDEN = re.compile(r'[\s<>"{}|^`\\]')
 _PREFIX_DECL = re.compile(r"^\s*PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.IGNORECASE | re.MULTILINE)
-_WHERE_OPEN = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -78,6 +77,10 @@ class StoredQuery:
     requires_one_of: tuple[str, ...] = ()
     path: Path | None = None
     prefixes: dict[str, str] = field(default_factory=dict)
+    #: Which claim column cites each value column (``#+ evidence:``), for views that link values to evidence.
+    evidence: dict[str, str] = field(default_factory=dict)
+    #: The picture that goes with the answer (``#+ chart:``), if any.
+    chart: str | None = None
 
     @classmethod
     def from_text(cls, sparql: str, *, name: str = "query", path: Path | None = None) -> StoredQuery:
@@ -103,6 +106,9 @@ class StoredQuery:
             if param.type not in PARAM_TYPES:
                 raise BadInputError(f"{path or name}: parameter {param.name} has type {param.type!r}; use one of {', '.join(PARAM_TYPES)}.")
             params.append(param)
+        evidence = header.get("evidence") or {}
+        if not isinstance(evidence, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in evidence.items()):
+            raise BadInputError(f"{path or name}: #+ evidence: must map value columns to claim columns (value_a: claim_a).")
         body = "\n".join(line for line in sparql.splitlines() if not line.lstrip().startswith("#"))
         if "?include_retracted" in body and not any(p.name == "include_retracted" for p in params):
             params.append(INCLUDE_RETRACTED)  # every query that leaves out retracted claims offers them back
@@ -116,6 +122,8 @@ class StoredQuery:
             requires_one_of=tuple(header.get("requires_one_of") or ()),
             path=path,
             prefixes={prefix or "": iri for prefix, iri in _PREFIX_DECL.findall(sparql)},
+            evidence=dict(evidence),
+            chart=str(header["chart"]) if header.get("chart") else None,
         )
 
     def param(self, name: str) -> Param:
@@ -147,10 +155,10 @@ class StoredQuery:
         names = " ".join(f"?{p.name}" for p in self.params)
         row = " ".join(term.n3() if term is not None else "UNDEF" for term in terms)
         block = f"\n  VALUES ({names}) {{ ({row}) }}\n"
-        match = _WHERE_OPEN.search(_strip_comments(self.sparql))
-        if match is None:
-            raise BadInputError(f"{self.path or self.name}: no WHERE {{ found to bind parameters in.")
-        return self.sparql[: match.end()] + block + self.sparql[match.end() :]
+        start = outer_group_start(self.sparql)
+        if start is None:
+            raise BadInputError(f"{self.path or self.name}: no group pattern ({{ … }}) found to bind parameters in.")
+        return self.sparql[:start] + block + self.sparql[start:]
 
     def bindings(self, values: dict[str, str] | None = None) -> dict[str, Node]:
         """The RDF term each parameter is bound to (defaults applied; parameters left unbound are absent).
@@ -217,11 +225,6 @@ class StoredQuery:
                 f"Parameter {param.name} must be an IRI (e.g. {param.example or 'actor:isis'}), not {raw!r}."
             )
         return URIRef(text)
-
-
-def _strip_comments(sparql: str) -> str:
-    """Blank out comment text (same length) so 'WHERE {' inside a comment is not matched."""
-    return re.sub(r"#[^\n]*", lambda m: " " * len(m.group()), sparql)
 
 
 def load_catalogue(directory: str | Path | None = None) -> dict[str, StoredQuery]:

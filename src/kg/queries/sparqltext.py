@@ -50,6 +50,25 @@ def located_tokens(sparql: str) -> Iterator[tuple[str, str, int]]:
         yield match.lastgroup or "other", match.group(), match.start()
 
 
+def outer_group_start(sparql: str) -> int | None:
+    """The offset just inside the query's outer group pattern (its ``WHERE {``, the keyword optional), or
+    ``None``; brackets in strings, IRIs, comments and the SELECT clause's expressions do not count.
+
+    >>> q = 'SELECT ?x (EXISTS { ?a ?b ?c } AS ?e) # WHERE {\\n { ?x <urn:a#b> "{" }'
+    >>> q[outer_group_start(q):]
+    ' ?x <urn:a#b> "{" }'
+    """
+    depth = 0
+    for kind, text, offset in located_tokens(sparql):
+        if kind == "open":
+            if text == "{" and depth == 0:
+                return offset + 1
+            depth += 1
+        elif kind == "close":
+            depth -= 1
+    return None
+
+
 def nesting_depth(sparql: str) -> int:
     """The deepest nesting of brackets outside strings, IRIs and comments."""
     depth = deepest = 0

@@ -1,7 +1,8 @@
 """Pictures of the graph with Graphviz: a claim's neighbourhood, a source's claims, or an overview.
 
-The DOT text is built here from SPARQL answers; Graphviz's ``dot`` (the system package,
-e.g. ``apt-get install graphviz``) lays it out as SVG.
+The DOT text is built here from the answers of the queries in ``queries/pictures/`` (stored
+queries like the others, their parameters bound by the engine, never pasted in); Graphviz's
+``dot`` (the system package, e.g. ``apt-get install graphviz``) lays it out as SVG.
 """
 
 from __future__ import annotations
@@ -46,22 +47,19 @@ def _short(text: str, width: int = 48) -> str:
     return "\n".join(textwrap.wrap(str(text), width)[:4]) or " "
 
 
-def _rows(engine, sparql: str):
-    result = engine.select(sparql)
-    return [dict(zip(result.variables, row)) for row in result.rows]
+def _rows(engine, name: str, **params: str) -> list[dict]:
+    """The rows (as rdflib terms) of the picture query ``queries/pictures/NAME.rq``."""
+    from kg.model.resources import queries_dir
+    from kg.queries.catalogue import load_catalogue, run_query
+
+    result = run_query(load_catalogue(queries_dir() / "pictures")[name], engine=engine, params=params)
+    return [dict(zip(result.variables, row)) for row in result.terms]
 
 
 def claim_graph(engine, claim: str) -> graphviz.Digraph:
     """A claim, its claimant, reporting chain, source, quote and content."""
     iri = URIRef(claim)
-    found = _rows(engine, f"""
-        PREFIX kg: <https://w3id.org/conflict-kg/ontology#>
-        PREFIX oa: <http://www.w3.org/ns/oa#>
-        PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-        SELECT ?label ?claimant ?source ?quote ?kind WHERE {{
-          {iri.n3()} rdfs:label ?label ; kg:claimant/rdfs:label ?claimant ; kg:statedIn ?source ;
-                     kg:claimKind/rdfs:label ?kind ; kg:evidence/oa:hasSelector/oa:exact ?quote .
-        }}""")
+    found = _rows(engine, "claim", claim=str(iri))
     if not found:
         raise KgError(f"No claim {claim} in the store (give the claim's full IRI; `kg query evidence` lists them).")
     row = found[0]
@@ -69,12 +67,7 @@ def claim_graph(engine, claim: str) -> graphviz.Digraph:
     c = _node(dot, claim, f"{row['label']}\n[{row['kind']}]", "claim")
     who = _node(dot, "claimant", str(row["claimant"]), "actor")
     dot.edge(who, c, label="claimant")
-    steps = _rows(engine, f"""
-        PREFIX kg: <https://w3id.org/conflict-kg/ontology#>
-        PREFIX prov: <http://www.w3.org/ns/prov#>
-        PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-        SELECT ?order ?agent ?role WHERE {{ {iri.n3()} kg:reportedVia ?s . ?s kg:stepOrder ?order ;
-          prov:agent/rdfs:label ?agent ; prov:hadRole/rdfs:label ?role }} ORDER BY ?order""")
+    steps = _rows(engine, "claim-chain", claim=str(iri))
     previous = who
     for step in steps:
         node = _node(dot, f"step{step['order']}", str(step["agent"]), "actor")
@@ -85,14 +78,7 @@ def claim_graph(engine, claim: str) -> graphviz.Digraph:
     dot.edge(c, src, label="stated in")
     quote = _node(dot, "quote", f"“{row['quote']}”", "value")
     dot.edge(c, quote, label="evidence")
-    for content in _rows(engine, f"""
-        PREFIX kg: <https://w3id.org/conflict-kg/ontology#>
-        PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-        SELECT ?property ?label WHERE {{
-          VALUES ?property {{ kg:measure kg:period kg:place kg:about kg:aboutEvent kg:topic kg:stance kg:value }}
-          {iri.n3()} ?property ?object . OPTIONAL {{ ?object rdfs:label ?l }}
-          BIND (COALESCE(STR(?l), STR(?object)) AS ?label)
-        }} ORDER BY ?property ?label"""):
+    for content in _rows(engine, "claim-content", claim=str(iri)):
         node = _node(dot, f"{content['property']}{content['label']}", str(content["label"]), "context")
         dot.edge(c, node, label=shorten(content["property"]).split(":", 1)[-1])
     return dot
@@ -101,11 +87,7 @@ def claim_graph(engine, claim: str) -> graphviz.Digraph:
 def source_graph(engine, source: str) -> graphviz.Digraph:
     """A source document, its claims and who made them."""
     iri = URIRef(source)
-    rows = _rows(engine, f"""
-        PREFIX kg: <https://w3id.org/conflict-kg/ontology#>
-        PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-        SELECT ?claim ?label ?claimant WHERE {{ ?claim kg:statedIn {iri.n3()} ; rdfs:label ?label ;
-          kg:claimant/rdfs:label ?claimant }} ORDER BY ?claimant ?claim""")
+    rows = _rows(engine, "source", source=str(iri))
     if not rows:
         raise KgError(f"No claims are stated in {source} (give the source's full IRI; `kg stats` lists the sources).")
     dot = _new(shorten(iri))
@@ -120,12 +102,7 @@ def source_graph(engine, source: str) -> graphviz.Digraph:
 
 def overview_graph(engine) -> graphviz.Digraph:
     """Sources, the actors whose claims they carry, and the kinds of claim, with counts."""
-    rows = _rows(engine, """
-        PREFIX kg: <https://w3id.org/conflict-kg/ontology#>
-        PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-        SELECT ?source ?claimant ?kind (COUNT(?claim) AS ?n) WHERE {
-          ?claim kg:statedIn ?source ; kg:claimant/rdfs:label ?claimant ; kg:claimKind/rdfs:label ?kind .
-        } GROUP BY ?source ?claimant ?kind ORDER BY ?source ?claimant ?kind""")
+    rows = _rows(engine, "overview")
     if not rows:
         raise KgError("The store holds no claims: load some with `kg load` first.")
     dot = _new("kg: sources, claimants and kinds of claim")

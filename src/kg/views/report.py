@@ -23,19 +23,10 @@ from kg.model.atomicfile import write_text
 from kg.model.namespaces import shorten
 from kg.queries.catalogue import QueryResult, load_catalogue, run_query
 
-#: The questions the report answers, in order, with the chart that goes with each.
-SECTIONS = (
-    ("compare-periods", "periods"),
-    ("compare-places", "places"),
-    ("totals-vs-parts", "totals"),
-    ("figures-by-place", "territory"),
-    ("positions", None),
-    ("disagreements", None),
-    ("date-conflicts", None),
-    ("wording-variants", None),
-    ("corroboration", "corroboration"),
-    ("overview", None),
-)
+#: The questions the report answers, in order. Each query's ``#+ chart:`` names its picture and its
+#: ``#+ evidence:`` which claim cites each value: the report knows no query's columns.
+SECTIONS = ("compare-periods", "compare-places", "totals-vs-parts", "figures-by-place", "positions", "disagreements",
+            "date-conflicts", "wording-variants", "corroboration", "overview")
 
 #: "Where the sources disagree": one section per kind of difference the disagreements query names.
 DISAGREEMENT_KINDS = (
@@ -70,15 +61,6 @@ def anchor(claim: URIRef | str) -> str:
     return "ev-" + re.sub(r"[^A-Za-z0-9_-]+", "-", tail).strip("-")
 
 
-#: Which claim column holds the evidence of each value column, per query.
-_EVIDENCE_OF = {
-    "value_a": "claim_a", "value_b": "claim_b", "ratio": "claim_a", "annualised_a": "claim_a", "annualised_b": "claim_b",
-    "share_a_percent": "claim_a", "share_b_percent": "claim_b", "total": "total_claim", "sum_of_parts": "total_claim",
-    "part_value": "part_claim", "value": "claim", "quote": "claim", "quote_a": "claim_a", "quote_b": "claim_b",
-    "total_quote": "total_claim", "part_quote": "part_claim",
-}
-
-
 def _cells(result: QueryResult) -> tuple[list[str], list[list[dict[str, Any]]], set[str]]:
     """Table cells with their evidence links; the claim columns themselves become links."""
     claim_columns = {c for c in result.variables if c == "claim" or c.startswith("claim_") or c.endswith("_claim")}
@@ -94,10 +76,8 @@ def _cells(result: QueryResult) -> tuple[list[str], list[list[dict[str, Any]]], 
         cells = []
         for column in columns:
             value = row.get(column)
-            link_column = _EVIDENCE_OF.get(column)
+            link_column = result.query.evidence.get(column)
             target = row.get(link_column) if link_column else None
-            if target is None and column in ("quote", "speaker") and "claim" in row:
-                target = row.get("claim")
             if target is not None:
                 cited.add(str(target))
             cells.append({
@@ -281,8 +261,9 @@ def build_report(store, *, now: datetime | None = None) -> str:
     engine = store.engine
     sections = []
     cited: set[str] = set()
-    for name, chart in SECTIONS:
+    for name in SECTIONS:
         query = catalogue[name]
+        chart = query.chart
         result = run_query(query, engine=engine)
         if name == "disagreements":
             # Where the sources disagree: a section per kind of difference, each with both sides' words.
