@@ -222,15 +222,21 @@ def test_a_missing_store_is_explained(tmp_path):
     assert result.exit_code == 2 and "There is no store at" in result.output and "kg load" in result.output
 
 
-def test_a_store_in_use_by_another_process_is_explained(store_path):
+def test_readers_read_while_another_process_writes_and_writers_wait(store_path, monkeypatch):
+    """A notebook or a running load holds the store's lock: kg query still answers; kg load waits, then explains."""
     holder = subprocess.Popen(
         [sys.executable, "-c", f"import pyoxigraph, sys; s = pyoxigraph.Store({str(store_path)!r}); print('ready', flush=True); sys.stdin.read()"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "ready"
-        result = kg("query", "overview", "--store", store_path)
-        assert result.exit_code == 2
-        assert "in use by another process" in result.output
+        read = kg("query", "compare-periods", "--format", "csv", "--store", store_path)
+        assert read.exit_code == 0, read.output
+        assert "153" in read.output
+        monkeypatch.setenv("KG_LOCK_WAIT", "1")
+        write = kg("load", "--store", store_path)
+        assert write.exit_code == 2
+        assert "in use by another process that is writing to it (waited 1 s)" in write.output
+        assert "reading commands (kg query, kg stats…) work meanwhile" in write.output
     finally:
         holder.communicate("", timeout=30)
 

@@ -134,3 +134,31 @@ def test_an_error_while_writing_keeps_the_old_file(tmp_path):
     with atomic_output(target) as handle:
         handle.write(b"new")
     assert target.read_text() == "new" and (target.stat().st_mode & 0o777) == 0o640
+
+
+def test_a_reader_during_a_load_says_it_is_under_way_and_leaves_it_alone(corpus, tmp_path):
+    """While a writer holds the store with its journal open, `kg stats` reads and says a load is under way;
+    it rolls nothing back (the writer is alive)."""
+    import subprocess
+    import sys
+
+    work, before, _, _ = corpus
+    store_path = tmp_path / "store"
+    shutil.copytree(work / "before", store_path)
+    holder = subprocess.Popen([sys.executable, "-c", f"""
+import pyoxigraph as ox, sys
+s = ox.Store({str(store_path)!r})
+m = ox.NamedNode("https://w3id.org/conflict-kg/id/manifest")
+s.add(ox.Quad(m, ox.NamedNode("https://w3id.org/conflict-kg/id/manifest#pendingGraph"),
+              ox.NamedNode("https://w3id.org/conflict-kg/id/source/synth-5-000000"), m))
+print("ready", flush=True)
+sys.stdin.read()
+"""], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        result = CliRunner().invoke(main, ["stats", "--store", str(store_path)])
+        assert result.exit_code == 0, result.output
+        assert "is under way or was stopped (1 new graph being written)" in result.stderr
+        assert "interrupted load" not in result.stderr
+    finally:
+        holder.communicate("", timeout=30)

@@ -155,3 +155,24 @@ def test_one_retracted_claim_leaves_the_comparison():
     assert run_query("compare-periods", store=store).rows == []
     assert [row["value_a"] for row in run_query("compare-periods", store=store,
                                                 params={"include_retracted": "yes"}).rows] == [153]
+
+
+def test_a_report_about_some_nodes_says_so_in_its_graph_and_text(tmp_path):
+    """validate(only=...) judges those nodes: its SHACL graph and its text agree with its verdict."""
+    from rdflib.namespace import SH
+
+    from kg.model.resources import facts_dir
+    from kg.validation.validator import validate
+
+    broken = tmp_path / "reference.ttl"
+    broken.write_text((facts_dir() / "reference.ttl").read_text(encoding="utf-8").replace(
+        "\nmeasure:attacks-claimed\n", "\nmeasure:attacks-claimed-renamed\n"), encoding="utf-8")
+    whole = validate([broken, FIRST_SOURCE_FACTS])
+    assert not whole.conforms
+    elsewhere = {URIRef("https://w3id.org/conflict-kg/id/actor/centcom")}  # nodes the broken link does not touch
+    report = validate([broken, FIRST_SOURCE_FACTS], only=elsewhere)
+    assert report.conforms and report.problems == []
+    assert report.results_graph.value(next(report.results_graph.subjects(None, SH.ValidationReport)), SH.conforms) \
+        == Literal(True)
+    assert not set(report.results_graph.subjects(None, SH.ValidationResult))
+    assert "Conforms: True" in report.results_text and "does not conform" not in report.to_text().lower()

@@ -194,7 +194,7 @@ def validate_command(paths, target, graphs, fmt):
     if graphs and not target.given:
         raise click.UsageError("--graph names a graph in a store: give --store PATH or --endpoint URL with it.")
     if target.given:
-        with target.open() as store:
+        with target.open(read_only=True) as store:
             report = store.validate(graphs or None)
     else:
         report = validate(list(paths) or sorted(facts_dir().glob("*.ttl")))
@@ -274,7 +274,7 @@ def query(name, param_values, query_file, fmt, show_query, engine, max_rows, all
     else:
         from kg.queries.catalogue import unknown_terms
 
-        with target.open() as store:
+        with target.open(read_only=True) as store:
             unknown_terms(stored, params, store.engine)
             result = run_query(stored, store=store, params=params, **limits)
     if fmt != "table":
@@ -340,7 +340,7 @@ def export(fmt, output, target):
     """
     from kg.model.atomicfile import atomic_output
 
-    with target.open() as store:
+    with target.open(read_only=True) as store:
         if output == "-":
             store.export(fmt, output=sys.stdout.buffer)
             return
@@ -368,7 +368,7 @@ def stats(target):
 
     from kg.services.lifecycle import earlier_versions_per_graph, retracted_per_graph
 
-    with target.open() as store:
+    with target.open(read_only=True) as store:
         graph_counts = store.graphs()
         manifest = store.manifest()
         titles = {str(g): str(t) for g, t in store.select(
@@ -474,7 +474,7 @@ def summary(target):
     """
     from kg.queries.catalogue import run_query
 
-    with target.open() as store:
+    with target.open(read_only=True) as store:
         periods = run_query("compare-periods", store=store).rows
         totals = run_query("totals-vs-parts", store=store).rows
         places = run_query("compare-places", store=store).rows
@@ -522,7 +522,7 @@ def terms(kind, target):
     if unknown:
         raise click.BadParameter(f"{unknown[0]!r} is not a kind of term; use one of {', '.join(DATA_PREFIXES)}.",
                                  param_hint="KIND")
-    with target.open() as store:
+    with target.open(read_only=True) as store:
         for name in kinds:
             namespace = DATA_PREFIXES[name]
             rows = store.select(f"""SELECT ?t (SAMPLE(STR(?l)) AS ?label) WHERE {{ ?t a ?type
@@ -586,7 +586,7 @@ def history(source, target, diff_version, last):
     from kg.model.namespaces import shorten
     from kg.services.lifecycle import diff, history as versions_of
 
-    with target.open() as store:
+    with target.open(read_only=True) as store:
         if diff_version is None and not last:
             versions = versions_of(store, source)
             click.echo(f"{len(versions)} version(s) of {source}, oldest first; answers come from the current one (times UTC)")
@@ -778,7 +778,7 @@ def report(out, target):
     """
     from kg.views.report import write_report
 
-    with target.open() as store:
+    with target.open(read_only=True) as store:
         written = write_report(store, out)
     click.echo(f"wrote {written}")
 
@@ -829,7 +829,7 @@ def graph(claim, source, out, target):
         if value is not None and (not value.startswith(("http://", "https://")) or re.search(r'[\s<>"{}|^`\\]', value)):
             raise click.BadParameter(f"{value[:120]!r} is not an IRI; give the full IRI (`kg query evidence` lists "
                                      "claims, `kg stats` sources).", param_hint=option)
-    with target.open() as store:
+    with target.open(read_only=True) as store:
         engine = store.engine
         dot = claim_graph(engine, claim) if claim else source_graph(engine, source) if source else overview_graph(engine)
     click.echo(f"wrote {render_svg(dot, out)}")

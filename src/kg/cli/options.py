@@ -36,8 +36,13 @@ class Target:
         """Whether --store or --endpoint was given (rather than the defaults)."""
         return self.store_path is not None or self.endpoint is not None
 
-    def open(self, *, must_exist: bool = True):
+    def open(self, *, must_exist: bool = True, read_only: bool = False):
         """The store: a :class:`~kg.stores.sparql_protocol.RemoteStore` for --endpoint, else the embedded one.
+
+        Args:
+            read_only: For commands that only read: the embedded store opens without its lock, so they
+                work while another process writes (they see what it has committed). Writers wait for
+                the lock up to $KG_LOCK_WAIT seconds (30 by default).
 
         Raises:
             KgError: ``must_exist`` and there is no store, or it is empty.
@@ -55,15 +60,29 @@ class Target:
         if must_exist and not path.exists():
             raise KgError(f"There is no store at {path}. Build it first with `kg load` in the project's folder (or "
                           "point --store at one, or set $KG_STORE).")
-        store = _opened(FactStore(path))
+        wait = 0.0 if read_only else _lock_wait()
+        store = _opened(FactStore(path, read_only=read_only, wait=wait))
         if must_exist and not store.graphs():
             store.close()
             raise KgError(f"The store at {path} is empty. Load the facts first with `kg load`.")
         return store
 
 
+def _lock_wait() -> float:
+    import os
+
+    try:
+        return max(0.0, float(os.environ.get("KG_LOCK_WAIT", "30")))
+    except ValueError:
+        raise KgError(f"$KG_LOCK_WAIT is {os.environ['KG_LOCK_WAIT']!r}; give a number of seconds.") from None
+
+
 def _opened(store):
-    """The store, after saying whether opening it rolled back an interrupted load."""
+    """The store, after saying whether opening it rolled back an interrupted load, or (read-only) finds one under way."""
+    if store.in_progress:
+        click.echo(f"Note: a load into {store.path} is under way or was stopped ({len(store.in_progress)} new graph"
+                   f"{'s' if len(store.in_progress) != 1 else ''} being written); these answers include what it has "
+                   "written so far.", err=True)
     if store.recovered:
         shown = ", ".join(store.recovered[:3]) + (f" and {len(store.recovered) - 3} more" if len(store.recovered) > 3 else "")
         click.echo(f"Note: the store at {store.path} held an interrupted load ({len(store.recovered)} new graph"

@@ -81,29 +81,71 @@ class FactStore:
     'https://w3id.org/conflict-kg/id/reference'
     """
 
-    def __init__(self, path: str | Path | None = None):
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False, wait: float = 0.0):
         self.path = Path(path) if path is not None else None
+        self.read_only = read_only
         if self.path is not None and self.path.is_dir() and any(self.path.iterdir()) \
                 and not (self.path / "CURRENT").exists():
             # Oxigraph would fill any folder with its database files: refuse one that holds something else.
             raise StoreError(f"{self.path.resolve()} is a folder with other files in it, not a kg store; give an empty "
                              "or new folder, or an existing store, with --store PATH.")
-        try:
-            if self.path is None:
-                self._store = ox.Store()
-            else:
-                self.path.mkdir(parents=True, exist_ok=True)
-                self._store = ox.Store(str(self.path))
-        except OSError as error:
-            if "lock" in str(error).lower():
-                raise StoreError(
-                    f"The store at {self.path} is in use by another process (it holds the store's lock). "
-                    "Wait for it to finish, or use another store with --store PATH."
-                ) from None
-            raise StoreError(f"Cannot open the store at {self.path}: {error}") from None
+        self._store = self._open(wait)
         self.engine = OxigraphEngine(self._store)
         #: Graphs of an interrupted load found in the journal at open, and removed.
-        self.recovered: list[str] = self._recover()
+        self.recovered: list[str] = [] if read_only else self._recover()
+        #: Read-only: graphs a load in another process is writing now (its answers may include part of them).
+        self.in_progress: list[str] = self._pending() if read_only else []
+        if self.in_progress:
+            self._recover_if_nobody_writes()
+
+    def _recover_if_nobody_writes(self) -> None:
+        """A reader that finds a journal: when no process holds the lock, the load was killed, and is rolled
+        back now (as any open does); when one does, the load is under way and the reader sees its progress."""
+        try:
+            writer = ox.Store(str(self.path))
+        except OSError:
+            return  # a writer is at work
+        self._store = writer
+        self.recovered, self.in_progress = self._recover(), []
+        self.engine.store = self._store = None
+        del writer
+        self._store = ox.Store.read_only(str(self.path))
+        self.engine = OxigraphEngine(self._store)
+
+    def _open(self, wait: float) -> ox.Store:
+        """Open the store; a writer waits up to ``wait`` seconds for another process's lock, a reader never needs to."""
+        import time
+
+        if self.path is None:
+            return ox.Store()
+        if self.read_only:
+            if not (self.path / "CURRENT").exists():
+                raise StoreError(f"There is no store at {self.path.resolve()}.")
+            try:
+                return ox.Store.read_only(str(self.path))
+            except OSError as error:
+                raise StoreError(f"Cannot open the store at {self.path.resolve()} for reading: {error}") from None
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                self.path.mkdir(parents=True, exist_ok=True)
+                return ox.Store(str(self.path))
+            except OSError as error:
+                if "lock" not in str(error).lower():
+                    raise StoreError(f"Cannot open the store at {self.path.resolve()}: {error}") from None
+                if time.monotonic() >= deadline:
+                    waited = f" (waited {wait:g} s)" if wait else ""
+                    raise StoreError(
+                        f"The store at {self.path.resolve()} is in use by another process that is writing to it{waited}. "
+                        "Wait for it to finish, or use another store with --store PATH; reading commands (kg query, "
+                        "kg stats…) work meanwhile."
+                    ) from None
+                time.sleep(0.25)
+
+    def _pending(self) -> list[str]:
+        manifest = ox.NamedNode(str(MANIFEST_GRAPH))
+        return sorted(q.object.value for q in self._store.quads_for_pattern(
+            manifest, ox.NamedNode(str(PENDING_GRAPH)), None, manifest))
 
     @classmethod
     def in_memory(cls) -> FactStore:
@@ -207,6 +249,7 @@ class FactStore:
 
     def update(self, sparql: str) -> None:
         """Run one SPARQL Update: one transaction, all of it or nothing."""
+        self._writable()
         try:
             self._store.update(sparql)
         except OSError as error:
@@ -385,6 +428,7 @@ class FactStore:
         killed, the next open drops them (:meth:`_recover`): the graphs were new and empty,
         so either way the store is left as it was.
         """
+        self._writable()
         manifest = ox.NamedNode(str(MANIFEST_GRAPH))
         pending = ox.NamedNode(str(PENDING_GRAPH))
         now = ox.Literal(now_utc(), datatype=ox.NamedNode(str(XSD.dateTime)))
@@ -410,6 +454,10 @@ class FactStore:
                 raise StoreError(f"Writing to the store failed, nothing was changed: {error}") from None
             raise
         return counts
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise StoreError(f"The store at {self.path} was opened for reading only; nothing was written.")
 
     def _recover(self) -> list[str]:
         """Drop the graphs of a file-by-file load that did not finish (see the module's docstring).

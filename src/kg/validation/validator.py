@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from rdflib import RDF, Graph, Literal, Node
+from rdflib import RDF, BNode, Graph, Literal, Node
 from rdflib.namespace import SH
 
 from kg.model.rdffiles import FactsFile, read_facts_file, read_turtle
@@ -169,9 +169,47 @@ def _report(conforms: bool, results_graph: Graph, results_text: str, problems: l
     problems = [p for p in problems if p.shape == DANGLING_SHAPE or (p.focus, p.value) not in dangling]
     if only is not None:
         conforms = not any(problem.severity == "Violation" for problem in problems)
+        results_graph = _results_about(results_graph, only, conforms)
+        kept = len(set(results_graph.subjects(RDF.type, SH.ValidationResult)))
+        results_text = (f"Validation Report\nConforms: {conforms}\nResults ({kept}): about the {len(only)} nodes "
+                        "checked; results about their context are left out")
     order = {severity: i for i, severity in enumerate(SEVERITIES)}
     problems.sort(key=lambda p: (order.get(p.severity, 9), p.file or "", p.focus, p.shape, p.message))
     return ValidationReport(bool(conforms), results_graph, results_text, problems)
+
+
+def _results_about(results: Graph, nodes: set[Node], conforms: bool) -> Graph:
+    """The SHACL report keeping only the results whose focus node is one of ``nodes``, with its verdict on them.
+
+    >>> from rdflib import BNode, URIRef
+    >>> g = Graph(); report, r = BNode(), BNode()
+    >>> for t in [(report, RDF.type, SH.ValidationReport), (report, SH.result, r), (r, RDF.type, SH.ValidationResult),
+    ...           (r, SH.focusNode, URIRef("urn:other"))]: _ = g.add(t)
+    >>> kept = _results_about(g, {URIRef("urn:mine")}, True)
+    >>> len(set(kept.subjects(RDF.type, SH.ValidationResult))), kept.value(next(kept.subjects(RDF.type, SH.ValidationReport)), SH.conforms)
+    (0, rdflib.term.Literal('true', datatype=rdflib.term.URIRef('http://www.w3.org/2001/XMLSchema#boolean')))
+    """
+    kept = Graph()
+    for prefix, namespace in results.namespaces():
+        kept.bind(prefix, namespace)
+    report = next(results.subjects(RDF.type, SH.ValidationReport), None) or BNode()
+    kept.add((report, RDF.type, SH.ValidationReport))
+    kept.add((report, SH.conforms, Literal(conforms)))
+    for result in results.subjects(RDF.type, SH.ValidationResult):
+        if results.value(result, SH.focusNode) not in nodes:
+            continue
+        kept.add((report, SH.result, result))
+        pending, seen = [result], set()
+        while pending:  # the result with its blank-node details (paths, nested results)
+            node = pending.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            for triple in results.triples((node, None, None)):
+                kept.add(triple)
+                if isinstance(triple[2], BNode):
+                    pending.append(triple[2])
+    return kept
 
 
 _CORE_SHAPES: dict[int, Graph] = {}
