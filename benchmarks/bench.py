@@ -60,11 +60,7 @@ def m_kg_load(corpus: Path, work: Path) -> dict:
 
     with FactStore(work / "store") as store:
         report = load(store, _corpus_files(corpus))  # what `kg load` runs
-        return {"triples": report.triples, "conforms": report.conforms, "cached": report.cached}
-
-
-def m_kg_load_cached(corpus: Path, work: Path) -> dict:
-    return m_kg_load(corpus, work)
+        return {"triples": report.triples, "conforms": report.conforms}
 
 
 def _edited(corpus: Path, work: Path, name: str, note: str) -> Path:
@@ -336,8 +332,7 @@ def child(name: str, corpus: Path, work: Path, engine: str | None) -> None:
 
 #: Every step of a run, in order: (result key, measurement, engine, folders to clear before it).
 STEPS = (
-    ("kg_load", "kg_load", None, ("store", "store.validated.json")),
-    ("kg_load_cached", "kg_load_cached", None, ("store",)),  # the validation cache stays
+    ("kg_load", "kg_load", None, ("store",)),
     ("raw_bulk_load", "raw_bulk_load", None, ("raw-store",)),
     ("rdflib_parse", "rdflib_parse", None, ()),
     ("naive_pipeline", "naive_pipeline", None, ("naive-store",)),
@@ -356,7 +351,7 @@ STEPS = (
     ("kg_add_replace", "kg_add_replace", None, ()),
 )
 #: The steps that run kg's own code; the peak-memory target is about these.
-KG_STEPS = ("kg_load", "kg_load_cached", "queries_kg", "kg_validate", "kg_add", "remote_kg", "kg_reload_unchanged",
+KG_STEPS = ("kg_load", "queries_kg", "kg_validate", "kg_add", "remote_kg", "kg_reload_unchanged",
             "kg_reload_one_changed", "kg_add_replace")
 
 
@@ -423,10 +418,6 @@ def _verdict(a: dict, b: dict, *keys: str) -> str:
 def targets_of(results: dict) -> list[dict]:
     """Every target the measured steps allow, printed as TARGET lines."""
     r, out = results, []
-    if {"kg_load_cached", "raw_bulk_load"} <= r.keys():
-        cached = r["kg_load_cached"]
-        out.append(target("load-validated-corpus-vs-bulk-load", r["raw_bulk_load"]["seconds"] / cached["seconds"], 0.8,
-                          detail="cache hit" if cached["result"]["cached"] else "cache NOT hit"))
     if {"kg_load", "naive_pipeline"} <= r.keys():
         naive, bound = _seconds(r["naive_pipeline"])
         out.append(target("first-load-vs-naive-pipeline", naive / r["kg_load"]["seconds"], 3, bound=bound,

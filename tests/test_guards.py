@@ -4,7 +4,6 @@ a refused Graph Store read, two hops of context in validation by parts, one retr
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -80,20 +79,19 @@ def test_a_load_stopped_midway_leaves_nothing_it_wrote(tmp_path):
         assert len(store._store._inner) == 0  # not even the journal is left
 
 
-def test_the_validation_cache_misses_when_the_shapes_change(tmp_path, monkeypatch):
-    """[cache-ignores-rules] A corpus that validated under other shapes is validated again."""
-    store_path = tmp_path / "store"
-    with FactStore(store_path) as store:
-        assert not store.load().cached
-    shutil.rmtree(store_path)
-    with FactStore(store_path) as store:
-        assert store.load().cached  # same files, same rules: the cache hit
-    shutil.rmtree(store_path)
-    changed = tmp_path / "shapes.ttl"
-    changed.write_text(shapes_path().read_text(encoding="utf-8") + "\n# one more rule would go here\n", encoding="utf-8")
-    monkeypatch.setattr("kg.stores.cache.shapes_path", lambda: changed)
-    with FactStore(store_path) as store:
-        assert not store.load().cached
+def test_a_reload_after_the_shapes_change_validates_everything(tmp_path, monkeypatch):
+    """[rules-digest-ignores-shapes] Files the store holds unchanged are skipped only under the same rules."""
+    from kg.services.load import load
+
+    with FactStore(tmp_path / "store") as store:
+        load(store)
+        assert load(store).graphs == {}  # same files, same rules: nothing read
+        changed = tmp_path / "shapes.ttl"
+        changed.write_text(shapes_path().read_text(encoding="utf-8") + "\n# one more rule would go here\n",
+                           encoding="utf-8")
+        monkeypatch.setattr("kg.stores.hashing.shapes_path", lambda: changed)
+        again = load(store)
+        assert again.skipped == {} and len(again.graphs) == 3 and again.conforms
 
 
 def test_a_refused_graph_store_read_is_an_error_not_a_fallback():

@@ -16,7 +16,7 @@ from kg.model.namespaces import VALIDATED_UNDER
 from kg.model.resources import ontology_path
 from kg.services.lifecycle import history
 from kg.services.load import load, validated_under
-from kg.stores.cache import file_sha256, rules_digest
+from kg.stores.hashing import file_sha256, rules_digest
 from kg.stores.oxigraph import FactStore
 from kg.stores.sparql_protocol import Endpoint, RemoteStore
 from kg.validation.validator import validate

@@ -158,8 +158,6 @@ def load(paths, target, no_validate):
         verdict = "nothing changed since the store last validated"
     elif report.skipped:
         verdict = "the changed files checked against what they touch in the store: " + report.validation.summary().lower()
-    elif report.cached:
-        verdict = "validated before and unchanged since (shapes, ontology, files and the rest of the store): not validated again"
     else:
         verdict = report.validation.summary().lower()
     click.echo(f"{report.triples} triples written in {len(report.graphs)} graphs; {verdict}")

@@ -29,7 +29,7 @@ from kg.model.errors import BadInputError, ValidationFailed
 from kg.model.namespaces import KG, MANIFEST_GRAPH, RETRACTIONS_GRAPH, SOURCE_TYPES
 from kg.model.rdffiles import FactsFile, read_facts_file
 from kg.services.lifecycle import history_records, is_stored_source
-from kg.stores.cache import file_sha256
+from kg.stores.hashing import file_sha256
 from kg.stores.base import now_utc
 from kg.validation.explain import own_nodes
 from kg.validation.validator import ValidationReport, validate

@@ -32,7 +32,7 @@ from kg.model.namespaces import MANIFEST_GRAPH, VALIDATED_UNDER
 from kg.model.rdffiles import sniff_facts_file
 from kg.services.add import check_files
 from kg.services.lifecycle import history_records, is_stored_source
-from kg.stores.cache import file_sha256, rules_digest
+from kg.stores.hashing import file_sha256, rules_digest
 from kg.stores.base import LoadReport, display_path, expand_paths, forget_validation_update, now_utc
 from kg.validation.parts import PART_BYTES
 from kg.validation.validator import ValidationReport

@@ -41,7 +41,6 @@ class LoadReport:
     validation: ValidationReport
     graphs: dict[str, int] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
-    cached: bool = False
     #: Files the store held unchanged (same SHA-256), not read: graph IRI → file.
     skipped: dict[str, str] = field(default_factory=dict)
     #: Sources replaced by a changed file (their earlier versions kept in the history).

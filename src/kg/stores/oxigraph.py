@@ -28,7 +28,7 @@ from kg.model.errors import BadInputError, StoreError, ValidationFailed
 from kg.model.namespaces import BASE, BOOKKEEPING_GRAPHS, MANIFEST_GRAPH
 from kg.model.rdffiles import FactsFile, read_facts_file, sniff_facts_file
 from kg.queries.engines import OxigraphEngine, term_from_oxigraph
-from kg.stores.cache import ValidationCache, file_sha256
+from kg.stores.hashing import file_sha256
 from kg.validation.parts import PART_BYTES
 from kg.stores.base import (TRIPLE_FORMATS, LoadReport, export_format, export_graphs, display_path, expand_paths, now_utc, read_manifest, remove_graphs_update,
                             validate_graphs)
@@ -325,9 +325,7 @@ class FactStore:
             paths: Turtle files; folders are expanded to their ``*.ttl``. By default the
                 ontology and every file under ``facts/``.
             check: Validate before loading (the data as it would be after the load:
-                the new files together with the rest of the store). Files that validated
-                before, unchanged, with the same shapes, ontology and other graphs, are
-                not validated again (see :mod:`kg.stores.cache`).
+                the new files together with the rest of the store).
             progress: Called with a description as each step starts (one per file read,
                 then validation, then writing): for progress bars.
             records: SPARQL Update text to run in the transaction that replaces graphs, by
@@ -344,21 +342,6 @@ class FactStore:
         expanded = expand_paths(paths)
         if not expanded:
             raise BadInputError("No files to load.")
-        cache = self._cache()
-        hashes = {str(Path(p).resolve()): file_sha256(p) for p in expanded} if cache else {}
-        known = self._graph_hashes() if cache else {}
-        cached = cache.lookup(hashes, known) if (cache and check) else None
-        if cached is not None and not (set(cached.values()) & set(self.graphs())):
-            # Validated before and nothing it depends on changed: straight to Oxigraph's parser.
-            for path in expanded:
-                step(f"reading {path}")
-            step("validated before: not validated again")
-            step("writing")
-            counts = self._fast_load([(Path(p), URIRef(cached[str(Path(p).resolve())]), hashes[str(Path(p).resolve())])
-                                      for p in expanded])
-            report = ValidationReport(True, Graph(), "validated before (cache)")
-            return LoadReport(validation=report, graphs=counts,
-                              files={cached[str(Path(p).resolve())]: display_path(p) for p in expanded}, cached=True)
         # A large load is validated in parts (kg.validation.parts), which reads each file when its part
         # comes: here only each file's graph name and size are needed, without an rdflib graph.
         large = check and sum(Path(p).stat().st_size for p in expanded) > PART_BYTES
@@ -383,24 +366,17 @@ class FactStore:
             step("not validating")
             report = ValidationReport(True, Graph(), "not validated")
         step("writing")
-        file_hashes = {str(f.graph_iri): hashes.get(str(f.path.resolve())) or file_sha256(f.path) for f in files}
+        file_hashes = {str(f.graph_iri): file_sha256(f.path) for f in files}
         if set(map(str, seen)) & set(self.graphs()):
             files = [f if len(f.graph) else read_facts_file(f.path) for f in files]  # replacing goes through SPARQL Update
             self._replace_graphs(files, file_hashes, also=list((records or {}).values()))
         else:
             self._fast_load([(f.path, f.graph_iri, file_hashes[str(f.graph_iri)]) for f in files])
-        if cache and check:
-            cache.remember(hashes, {str(Path(f.path).resolve()): str(f.graph_iri) for f in files}, known)
         return LoadReport(
             validation=report,
             graphs={str(f.graph_iri): f.size for f in files},
             files={str(f.graph_iri): display_path(f.path) for f in files},
         )
-
-    def _cache(self) -> ValidationCache | None:
-        if self.path is None:
-            return None
-        return ValidationCache(self.path.parent / f"{self.path.name}.validated.json")
 
     def manifest(self) -> dict[str, dict[str, str]]:
         """What the manifest records of each graph: ``file``, ``sha256``, ``added`` and ``changed`` (ISO times)."""

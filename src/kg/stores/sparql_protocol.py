@@ -473,7 +473,7 @@ class RemoteStore:
 
     def _record(self, facts: FactsFile, *, also: str | None = None) -> None:
         """Record in the store's manifest graph the file a graph came from, its SHA-256, and when (as the embedded store does)."""
-        from kg.stores.cache import file_sha256
+        from kg.stores.hashing import file_sha256
 
         graph, manifest = f"<{facts.graph_iri}>", f"<{MANIFEST_GRAPH}>"
         now = f'"{now_utc()}"^^<http://www.w3.org/2001/XMLSchema#dateTime>'
