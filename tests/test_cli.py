@@ -251,28 +251,32 @@ def test_loading_a_second_source_adds_its_own_graph(tmp_path):
     assert "160" in disagreements and "153" in disagreements
 
 
-def test_an_unchanged_corpus_is_not_validated_twice_but_a_changed_one_is(tmp_path):
-    store = tmp_path / "s"
-    first = kg("load", "--store", store)
-    assert "validation conforms" in first.output
-    import shutil as _shutil
+def test_an_unchanged_corpus_is_not_read_twice_but_a_changed_one_is_checked(tmp_path):
+    import shutil
 
-    _shutil.rmtree(store)
-    again = kg("load", "--store", store)
-    assert again.exit_code == 0 and "not validated again" in again.output
+    from kg.model.resources import ontology_path
     from kg.stores.oxigraph import FactStore
 
+    store, facts = tmp_path / "s", tmp_path / "facts"
+    shutil.copytree(facts_dir(), facts)
+    first = kg("load", ontology_path(), facts, "--store", store)
+    assert "validation conforms" in first.output
+    again = kg("load", ontology_path(), facts, "--store", store)
+    assert again.exit_code == 0, again.output
+    assert "unchanged: 3 files the store holds as they are (same SHA-256), not read again" in again.output
+    assert "0 triples written in 0 graphs; nothing changed since the store last validated" in again.output
     with FactStore(store) as opened:
         assert sum(opened.graphs().values()) == 2516
-    changed = tmp_path / "facts"
-    _shutil.copytree(facts_dir(), changed)
-    text = (changed / "newsweek-isis-attacks-2024.ttl").read_text()
-    (changed / "newsweek-isis-attacks-2024.ttl").write_text(text.replace("kg:value 153 ;", "kg:value -153 ;"))
-    _shutil.rmtree(store)
-    from kg.model.resources import ontology_path
-
-    result = kg("load", ontology_path(), changed, "--store", store)
+    text = (facts / "newsweek-isis-attacks-2024.ttl").read_text()
+    (facts / "newsweek-isis-attacks-2024.ttl").write_text(text.replace("kg:value 153 ;", "kg:value -153 ;"))
+    result = kg("load", ontology_path(), facts, "--store", store)
     assert result.exit_code == 1 and "non-negative" in result.output
+    (facts / "newsweek-isis-attacks-2024.ttl").write_text(text.replace("kg:value 153 ;", "kg:value 154 ;"))
+    corrected = kg("load", ontology_path(), facts, "--store", store)
+    assert corrected.exit_code == 0, corrected.output
+    assert "replaced   1468 triples into <https://w3id.org/conflict-kg/id/source/newsweek-isis-attacks-2024>" in corrected.output
+    assert "(its earlier version kept: kg history)" in corrected.output
+    assert "the changed files checked against what they touch in the store: validation conforms" in corrected.output
 
 
 @pytest.mark.parametrize("command", ["load", "validate", "add"])
