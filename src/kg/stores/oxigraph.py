@@ -342,41 +342,54 @@ class FactStore:
         expanded = expand_paths(paths)
         if not expanded:
             raise BadInputError("No files to load.")
-        # A large load is validated in parts (kg.validation.parts), which reads each file when its part
-        # comes: here only each file's graph name and size are needed, without an rdflib graph.
-        large = check and sum(Path(p).stat().st_size for p in expanded) > PART_BYTES
-        files = []
-        for path in expanded:
-            step(f"reading {path}")
-            files.append(read_facts_file(path) if check and not large else sniff_facts_file(path))
-        seen: dict[URIRef, FactsFile] = {}
-        for facts in files:
-            if facts.graph_iri in seen:
-                raise BadInputError(
-                    f"{facts.path} and {seen[facts.graph_iri].path} both describe {facts.graph_iri}; "
-                    "each source must be in one file."
-                )
-            seen[facts.graph_iri] = facts
+        files = self._read(expanded, parse=check, step=step)
         if check:
             step("validating")
-            report = self._validate_with(files, {iri: n for iri, n in self.graphs().items() if URIRef(iri) not in seen})
+            report = self._validate_with(files, {iri: n for iri, n in self.graphs().items()
+                                                 if iri not in {str(f.graph_iri) for f in files}})
             if not report.conforms:
                 raise ValidationFailed(report)
         else:
             step("not validating")
             report = ValidationReport(True, Graph(), "not validated")
         step("writing")
-        file_hashes = {str(f.graph_iri): file_sha256(f.path) for f in files}
-        if set(map(str, seen)) & set(self.graphs()):
-            files = [f if len(f.graph) else read_facts_file(f.path) for f in files]  # replacing goes through SPARQL Update
-            self._replace_graphs(files, file_hashes, also=list((records or {}).values()))
-        else:
-            self._fast_load([(f.path, f.graph_iri, file_hashes[str(f.graph_iri)]) for f in files])
+        files = self._write(files, records or {})
         return LoadReport(
             validation=report,
             graphs={str(f.graph_iri): f.size for f in files},
             files={str(f.graph_iri): display_path(f.path) for f in files},
         )
+
+    @staticmethod
+    def _read(paths: list[Path], *, parse: bool, step: Callable[[str], None]) -> list[FactsFile]:
+        """Each file's graph name (and, to be validated whole, its rdflib graph); two files of one source refused.
+
+        A large load is validated in parts (:mod:`kg.validation.parts`), which reads each file when its
+        part comes: then only each file's graph name and size are needed here.
+        """
+        whole = parse and sum(Path(p).stat().st_size for p in paths) <= PART_BYTES
+        files: list[FactsFile] = []
+        seen: dict[URIRef, FactsFile] = {}
+        for path in paths:
+            step(f"reading {path}")
+            facts = read_facts_file(path) if whole else sniff_facts_file(path)
+            if facts.graph_iri in seen:
+                raise BadInputError(f"{facts.path} and {seen[facts.graph_iri].path} both describe {facts.graph_iri}; "
+                                    "each source must be in one file.")
+            seen[facts.graph_iri] = facts
+            files.append(facts)
+        return files
+
+    def _write(self, files: list[FactsFile], records: dict[str, str]) -> list[FactsFile]:
+        """Write validated files: replacing stored graphs in one SPARQL Update (with ``records``), new ones
+        file by file with Oxigraph's parser under the journal. Returns the files as written."""
+        hashes = {str(f.graph_iri): file_sha256(f.path) for f in files}
+        if {str(f.graph_iri) for f in files} & set(self.graphs()):
+            files = [f if len(f.graph) else read_facts_file(f.path) for f in files]  # an update needs the triples
+            self._replace_graphs(files, hashes, also=list(records.values()))
+        else:
+            self._fast_load([(f.path, f.graph_iri, hashes[str(f.graph_iri)]) for f in files])
+        return files
 
     def manifest(self) -> dict[str, dict[str, str]]:
         """What the manifest records of each graph: ``file``, ``sha256``, ``added`` and ``changed`` (ISO times)."""
