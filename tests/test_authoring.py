@@ -142,6 +142,8 @@ def test_the_readme_walkthrough_end_to_end(tmp_path):
         assert kg("load", "--store", store).exit_code == 0
         assert kg(*NEW_SOURCE_ARGS).exit_code == 0
         shutil.copy(FICTIONAL_FACTS, Path("facts/fictional-monitor-2024.ttl"))  # the analyst's filled-in file
+        anchored = kg("anchor", "facts/fictional-monitor-2024.ttl", "--source-text", FICTIONAL_TEXT)
+        assert anchored.exit_code == 0 and "3 quotes placed in the text" in anchored.output, anchored.output
         assert kg("verify-quotes", "--source-text", FICTIONAL_TEXT, "facts/fictional-monitor-2024.ttl").exit_code == 0
         assert kg("coverage", "--source-text", FICTIONAL_TEXT, "facts/fictional-monitor-2024.ttl").exit_code == 0
         dry = kg("add", "facts/fictional-monitor-2024.ttl", "--dry-run", "--store", store)
@@ -196,3 +198,49 @@ def test_a_skeleton_with_no_claims_is_not_added(tmp_path):
     result = kg("add", tmp_path / "fictional-monitor-2024.ttl", "--dry-run", "--store", store)
     assert result.exit_code == 1
     assert "kgsh:SourceHasClaimsShape" in result.output and "This source has no claims" in result.output
+
+
+def test_kg_anchor_computes_every_offset_prefix_and_suffix_from_the_exact_words(tmp_path, source_text):
+    """The first source's facts with every offset, suffix and prefix removed — but the prefix of the one
+    caption the text prints twice, the hint which occurrence is meant: kg anchor writes them back; the
+    file holds the committed facts again, in kg's stable Turtle layout."""
+    from rdflib.compare import isomorphic
+
+    from rdflib import Graph
+
+    graph = Graph().parse(FIRST_SOURCE_FACTS)
+    graph.update("""PREFIX oa: <http://www.w3.org/ns/oa#>
+        DELETE { ?r oa:hasSelector ?p . ?p ?x ?y } WHERE { ?r oa:hasSelector ?p . ?p a oa:TextPositionSelector ; ?x ?y } ;
+        DELETE WHERE { ?q oa:suffix ?suffix }""")
+    prefix, exact = URIRef("http://www.w3.org/ns/oa#prefix"), URIRef("http://www.w3.org/ns/oa#exact")
+    for quote, words in list(graph.subject_objects(exact)):
+        if source_text.count(str(words)) == 1:
+            graph.remove((quote, prefix, None))
+    assert len(set(graph.subject_objects(prefix))) == 3  # the caption, quoted by three claims
+    stripped = tmp_path / FIRST_SOURCE_FACTS.name
+    stripped.write_text(graph.serialize(format="longturtle"), encoding="utf-8")
+    text = tmp_path / "source.txt"
+    text.write_bytes(source_text.encode("utf-8"))
+    result = CliRunner().invoke(main, ["anchor", str(stripped), "--source-text", str(text)])
+    assert result.exit_code == 0, result.output
+    assert "42 quotes placed in the text; 42 changed" in result.output, result.output
+    written = stripped.read_text(encoding="utf-8")
+    assert isomorphic(Graph().parse(data=written, format="turtle"), Graph().parse(FIRST_SOURCE_FACTS))
+    assert Graph().parse(data=written, format="turtle").serialize(format="longturtle") == written
+    again = CliRunner().invoke(main, ["anchor", str(stripped), "--source-text", str(text)])
+    assert "0 changed" in again.output
+
+
+def test_kg_anchor_refuses_words_that_occur_twice_without_a_hint(tmp_path, source_text):
+    facts = tmp_path / FIRST_SOURCE_FACTS.name
+    original = FIRST_SOURCE_FACTS.read_text(encoding="utf-8")
+    exact = 'oa:exact "This amnesty could see the release of hundreds of Syrians detained by the Syrian Democratic Forces for their involvement with ISIS." ;\n                    oa:prefix "Wednesday, according to the AP. " ;'
+    assert exact in original
+    facts.write_text(original.replace(exact, 'oa:exact "ISIS" ;'), encoding="utf-8")
+    before = facts.read_bytes()
+    text = tmp_path / "source.txt"
+    text.write_bytes(source_text.encode("utf-8"))
+    result = CliRunner().invoke(main, ["anchor", str(facts), "--source-text", str(text)])
+    assert result.exit_code == 1
+    assert "the words 'ISIS' occur" in result.output and "give oa:prefix, oa:suffix or oa:start to say which" in result.output
+    assert "was not changed" in result.output and facts.read_bytes() == before

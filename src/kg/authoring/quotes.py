@@ -269,3 +269,99 @@ def coverage(text: str, graph: Graph) -> CoverageReport:
     sentences = [Span(s.start, s.end, s.text, status(s.start, s.end, overlap=True)) for s in sentences]
     numbers = [Span(m.start(), m.end(), m.group(), status(m.start(), m.end(), overlap=False)) for m in _NUMBER.finditer(text)]
     return CoverageReport(sentences, numbers)
+
+
+#: How many characters of context oa:prefix and oa:suffix keep (fewer at the text's ends).
+CONTEXT_CHARACTERS = 32
+
+
+@dataclass
+class AnchorReport:
+    """The outcome of :func:`anchor_quotes`: how many quotes were checked and changed, and those it could not place."""
+
+    checked: int = 0
+    changed: list[str] = field(default_factory=list)
+    problems: list[QuoteProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _occurrences(text: str, exact: str) -> list[int]:
+    found, start = [], text.find(exact)
+    while start >= 0 and exact:
+        found.append(start)
+        start = text.find(exact, start + 1)
+    return found
+
+
+def anchor_quotes(text: str, graph: Graph) -> AnchorReport:
+    """Compute every quote's offsets, prefix and suffix from its exact words, in place.
+
+    An analyst writes ``oa:exact``; this sets the TextPositionSelector's ``oa:start``/``oa:end``
+    (adding the selector where missing) and, where missing or wrong, the quote's ``oa:prefix``/``oa:suffix``
+    (:data:`CONTEXT_CHARACTERS` around it). Words that occur more than once are placed by the
+    hints already given (a prefix or suffix that matches one occurrence, or a start at one);
+    without a hint they are a problem naming the occurrences, and nothing of that quote changes.
+
+    >>> from rdflib import BNode, Literal
+    >>> g = Graph(); ev, q = BNode(), BNode()
+    >>> for t in [(URIRef("urn:claim"), KG.evidence, ev), (ev, OA.hasSelector, q), (q, RDF.type, OA.TextQuoteSelector),
+    ...           (q, OA.exact, Literal("153 attacks"))]: _ = g.add(t)
+    >>> report = anchor_quotes("ISIS claimed 153 attacks in six months.", g)
+    >>> report.changed, [int(g.value(s, OA.start)) for s in g.subjects(RDF.type, OA.TextPositionSelector)]
+    (['<urn:claim>'], [13])
+    """
+    from rdflib import BNode, Literal
+    from rdflib.namespace import XSD
+
+    report = AnchorReport()
+    for prop in (KG.evidence, KG.excludes):
+        for owner, resource in sorted(graph.subject_objects(prop), key=str):
+            quote = next((s for s in graph.objects(resource, OA.hasSelector)
+                          if (s, RDF.type, OA.TextQuoteSelector) in graph), None)
+            if quote is None or graph.value(quote, OA.exact) is None:
+                continue
+            report.checked += 1
+            name = shorten(owner) if prop == KG.evidence else f"excluded passage of {shorten(owner)}"
+            exact = str(graph.value(quote, OA.exact))
+            position = next((s for s in graph.objects(resource, OA.hasSelector)
+                             if (s, RDF.type, OA.TextPositionSelector) in graph), None)
+            hints = {"prefix": graph.value(quote, OA.prefix), "suffix": graph.value(quote, OA.suffix),
+                     "start": graph.value(position, OA.start) if position is not None else None}
+            found = _occurrences(text, exact)
+            if len(found) > 1:
+                fitting = [at for at in found
+                           if (hints["prefix"] is None or text[:at].endswith(str(hints["prefix"])))
+                           and (hints["suffix"] is None or text[at + len(exact):].startswith(str(hints["suffix"])))
+                           and (hints["start"] is None or _int(hints["start"]) == at)]
+                found = fitting if len(fitting) == 1 else found
+            if not found:
+                offset, window, similarity = nearest(text, exact)
+                report.problems.append(QuoteProblem(name, f"the words {exact!r} are not in the text", offset, window,
+                                                    similarity))
+                continue
+            if len(found) > 1:
+                report.problems.append(QuoteProblem(name, f"the words {exact!r} occur {len(found)} times (at "
+                                                          f"{', '.join(map(str, found))}); give oa:prefix, oa:suffix or "
+                                                          "oa:start to say which"))
+                continue
+            start = found[0]
+            end = start + len(exact)
+            wanted = {}
+            if hints["prefix"] is None or not text[:start].endswith(str(hints["prefix"])):  # a right one is kept
+                wanted[(quote, OA.prefix)] = Literal(text[max(0, start - CONTEXT_CHARACTERS):start])
+            if hints["suffix"] is None or not text[end:].startswith(str(hints["suffix"])):
+                wanted[(quote, OA.suffix)] = Literal(text[end:end + CONTEXT_CHARACTERS])
+            if position is None:
+                position = BNode()
+                graph.add((resource, OA.hasSelector, position))
+                graph.add((position, RDF.type, OA.TextPositionSelector))
+            wanted[(position, OA.start)] = Literal(start, datatype=XSD.integer)
+            wanted[(position, OA.end)] = Literal(end, datatype=XSD.integer)
+            if any(graph.value(*key) != value for key, value in wanted.items()):
+                for (subject, predicate), value in wanted.items():
+                    graph.set((subject, predicate, value))
+                report.changed.append(name)
+    return report
