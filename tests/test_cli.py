@@ -358,3 +358,23 @@ def test_the_format_choices_are_the_librarys():
 
     assert list(RESULT_FORMATS) == [f.value for f in ResultFormat]
     assert list(EXPORT_FORMAT_NAMES) == list(EXPORT_FORMATS)
+
+
+def test_kg_load_without_paths_loads_the_project_the_current_folder_is_in(tmp_path, monkeypatch):
+    """The project's own facts/ (where kg new-source writes), found walking up; not the copies kg ships."""
+    import shutil
+
+    from kg.model.resources import ontology_path
+
+    (tmp_path / "ontology").mkdir()
+    shutil.copy(ontology_path(), tmp_path / "ontology" / "kg.ttl")
+    (tmp_path / "facts").mkdir()
+    shutil.copy(facts_dir() / "reference.ttl", tmp_path / "facts" / "reference.ttl")
+    (tmp_path / "deep").mkdir()
+    monkeypatch.chdir(tmp_path / "deep")
+    monkeypatch.delenv("KG_STORE", raising=False)
+    result = kg("load")
+    assert result.exit_code == 0, result.output
+    assert "from ../facts/reference.ttl" in result.output or str(tmp_path / "facts" / "reference.ttl") in result.output
+    assert "newsweek" not in result.output and "in 2 graphs" in result.output
+    assert (tmp_path / ".kg" / "store").is_dir()

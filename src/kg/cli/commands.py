@@ -103,7 +103,9 @@ def main():
 def load(paths, target, no_validate):
     """Validate facts files, then load each into its own named graph.
 
-    With no PATHS, loads the ontology and every file in facts/. A file's graph is the IRI
+    With no PATHS, loads ontology/kg.ttl and every file in facts/ of the project the current
+    folder lies in (found walking up, as the store is), else the copies that come with kg —
+    the same facts/ that `kg new-source` writes into. A file's graph is the IRI
     of the source it describes, so loading a file again replaces it. Nothing is written
     if any file is invalid.
 

@@ -42,6 +42,20 @@ def facts_dir() -> Path:
     return _data_dir("facts")
 
 
+def project_dir(start: Path | None = None) -> Path | None:
+    """The kg project the current folder lies in: the nearest folder, walking up as git does, with
+    ``ontology/kg.ttl`` and ``facts/``; ``None`` outside any."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "ontology" / "kg.ttl").is_file() and (folder / "facts").is_dir():
+            return folder
+    return None
+
+
 def default_load_paths() -> list[Path]:
-    """What ``kg load`` loads when given no paths: the ontology and every facts file."""
+    """What ``kg load`` loads when given no paths: the ontology and every facts file of the project the
+    current folder lies in (:func:`project_dir`), else the copies that come with kg."""
+    project = project_dir()
+    if project is not None:
+        return [project / "ontology" / "kg.ttl", *sorted((project / "facts").glob("*.ttl"))]
     return [ontology_path(), *sorted(facts_dir().glob("*.ttl"))]
