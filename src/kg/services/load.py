@@ -92,8 +92,9 @@ def load(
         return store.load(expanded, check=False, progress=step)
     rules = rules_digest()
     stored = store.file_hashes()
-    present = store.graphs()
-    by_hash = {digest: graph for graph, digest in stored.items() if graph in present}
+    # The manifest alone says what is stored (a graph and its record are written and removed together):
+    # no count of the store's triples, which at a million costs seconds.
+    by_hash = {digest: graph for graph, digest in stored.items()}
     hashes = {path: file_sha256(path) for path in expanded}
     known_valid = validated_under(store) == rules
     if not known_valid or len(set(hashes.values())) != len(hashes):
