@@ -98,7 +98,7 @@ def load(
     hashes = {path: file_sha256(path) for path in expanded}
     known_valid = validated_under(store) == rules
     if not known_valid or len(set(hashes.values())) != len(hashes):
-        return _full(store, expanded, rules, step)  # (two identical files: the full path names them)
+        return _full(store, expanded, rules, step, stored, hashes)  # (two identical files: the full path names them)
     unchanged = [p for p in expanded if hashes[p] in by_hash]
     changed = [p for p in expanded if hashes[p] not in by_hash]
     for path in unchanged:
@@ -110,7 +110,7 @@ def load(
         return LoadReport(validation=ValidationReport(True, Graph(), "unchanged since the store last validated"),
                           skipped=skipped)
     if sum(p.stat().st_size for p in changed) > PART_BYTES:
-        return _full(store, changed, rules, step, skipped=skipped)  # a large batch: validated in full (in parts)
+        return _full(store, changed, rules, step, stored, hashes, skipped=skipped)  # a large batch: validated in full (in parts)
     for path in changed:
         step(f"reading {path}")
     step("checking the changed files against what they touch in the store")
@@ -118,7 +118,7 @@ def load(
         added = check_files(store, changed, replace=True)
     except BadInputError:
         # Not a source, or it describes what another graph does: kg add would refuse it; a load validates it whole.
-        return _full(store, changed, rules, lambda description: None, skipped=skipped)
+        return _full(store, changed, rules, lambda description: None, stored, hashes, skipped=skipped)
     if not added.conforms:
         raise ValidationFailed(added.validation)
     step("writing")
@@ -129,15 +129,21 @@ def load(
                       replaced=list(added.replaced))
 
 
-def _full(store, paths: list[Path], rules: str, step, *, skipped: dict[str, str] | None = None) -> LoadReport:
+def _full(store, paths: list[Path], rules: str, step, stored: dict[str, str], hashes: dict[Path, str], *,
+          skipped: dict[str, str] | None = None) -> LoadReport:
     """Validate the files with everything else the store holds, write them (keeping the versions of the
-    sources they replace), and record the rules."""
-    stored = store.file_hashes()
+    sources they replace), and record the rules.
+
+    Args:
+        stored: The SHA-256 of each stored graph's file (the manifest's record), by graph IRI.
+        hashes: The SHA-256 of each file given, by path.
+    """
     known = set(stored.values())
     replacing = {}
-    for path in (p for p in paths if stored and file_sha256(p) not in known):
+    # Only files whose content the store does not hold can replace a stored graph (none into an empty store).
+    for path in (p for p in paths if stored and hashes[p] not in known):
         graph = str(sniff_facts_file(path).graph_iri)
-        if graph in stored and stored[graph] != file_sha256(path) and is_stored_source(store, URIRef(graph)):
+        if graph in stored and is_stored_source(store, URIRef(graph)):
             replacing[graph] = display_path(path)
     report = store.load(paths, check=True, progress=step, records=_history(store, replacing))
     store.update(_record_validation(rules))
