@@ -32,9 +32,10 @@ demo: venv
 	@echo
 	@echo "The store is in $(STORE). To run kg yourself: . $(VENV)/bin/activate   (or call $(BIN)/kg)"
 
-# The suite on every core (pytest-xdist): about 2 minutes on 2 cores instead of 4.
+# The suite on every core (pytest-xdist), a test file per worker at a time: each file's servers and
+# stores (module fixtures) are started and filled once, not once per worker.
 test: venv
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 # Every case of the combined engine-agreement test on its own (slow; outside CI).
 test-exhaustive: venv

@@ -137,7 +137,8 @@ def test_add_cli_explains_each_problem_and_exits_1(tmp_path):
     path = variant(tmp_path, "kg:value 160 ;", "kg:value -160 ;")
     result = CliRunner().invoke(main, ["add", str(path), "--store", str(store_path)])
     assert result.exit_code == 1
-    assert f"Violation: {path}: fictional-monitor-2024/attacks-2024-h1 (ISIS claimed responsibility for 160 attacks" in result.output
+    line = path.read_text(encoding="utf-8").splitlines().index("claim:attacks-2024-h1") + 1  # where the claim is described
+    assert f"Violation: {path}:{line}: fictional-monitor-2024/attacks-2024-h1 (ISIS claimed responsibility for 160 attacks" in result.output
     assert "non-negative" in result.output and "value: -160" in result.output and "nothing was loaded" in result.output
 
 

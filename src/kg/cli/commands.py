@@ -33,6 +33,8 @@ EXPORT_FORMAT_NAMES = ("turtle", "trig", "nquads", "ntriples", "jsonld")
 MAX_QUERY_BYTES = 1024 * 1024
 #: Tables wider than this many columns are printed one record per block.
 MAX_TABLE_COLUMNS = 6
+#: The rows a table shows at once unless --limit says otherwise (csv, tsv and json give every row).
+TABLE_PAGE = 1000
 
 
 def _console(err: bool = False) -> Console:
@@ -53,8 +55,9 @@ class KgGroup(click.Group):
         except ChecksFailed as error:  # the command has printed its report
             ctx.exit(error.exit_code)
         except ValidationFailed as error:
-            click.echo(error.report.to_text(), err=True)
-            click.echo(f"\n{error}", err=True)
+            # The problems, then the verdict once (its counts and that nothing was loaded).
+            blocks = [problem.to_text() for problem in error.report.problems]
+            click.echo("\n\n".join([*blocks, str(error)]), err=True)
             ctx.exit(error.exit_code)
         except KgError as error:
             click.echo(f"Error: {error}", err=True)
@@ -226,10 +229,13 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
               help="oxigraph: the embedded store; rdflib: plain rdflib in memory over the project's files.")
 @click.option("--max-rows", type=click.IntRange(min=1), default=100_000, show_default=True,
               help="Stop with an error when the answer has more rows than this.")
+@click.option("--limit", type=click.IntRange(min=0), default=None,
+              help=f"Rows per page (0: all). Default: {TABLE_PAGE} for a table, all for csv, tsv and json.")
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Rows to skip before the page.")
 @click.option("--allow-service", "allow_service", multiple=True, metavar="HOST",
               help="Let SERVICE clauses call this host (repeatable); federated queries are off by default.")
 @store_options
-def query(name, param_values, query_file, fmt, show_query, engine, max_rows, allow_service, target):
+def query(name, param_values, query_file, fmt, show_query, engine, max_rows, limit, offset, allow_service, target):
     """Run a stored query (see `kg queries`), or a SPARQL file.
 
     Parameters are bound as RDF terms, never pasted into the query text. IRIs can be
@@ -239,12 +245,17 @@ def query(name, param_values, query_file, fmt, show_query, engine, max_rows, all
     either, kg stops with a message (exit 2). SERVICE clauses, which make the engine
     send requests to other hosts, are refused unless --allow-service names the host.
 
+    Long answers come in pages: --limit rows after --offset (a table shows the first
+    page and says how to get the next; the stored queries order every row, so pages
+    do not overlap).
+
     \b
     Example:
         kg query compare-periods
         kg query compare-places --param place_a=place:iraq --param place_b=place:syria
         kg query reporting-chain -p text="153 attacks" --format json
         kg query positions --show-query
+        kg query evidence --limit 20 --offset 40
         kg query compare-places --endpoint http://127.0.0.1:7878/query
     """
     from kg.model.inputs import read_utf8
@@ -257,9 +268,15 @@ def query(name, param_values, query_file, fmt, show_query, engine, max_rows, all
                                     name=query_file.stem, path=query_file)
               if query_file else get_query(name))
     params = _parse_params(param_values)
-    limits = {"timeout": target.timeout, "max_rows": max_rows, "allow_service": allow_service}
+    if limit is None:
+        limit = TABLE_PAGE if fmt == "table" else 0
+    # One row more than the page, to know whether another page follows.
+    limits = {"timeout": target.timeout, "max_rows": max_rows, "allow_service": allow_service,
+              "limit": limit + 1 if limit else None, "offset": offset}
     if show_query:
-        click.echo(stored.bind(params))
+        from kg.queries.sparqltext import page
+
+        click.echo(page(stored.bind(params), limit=limit or None, offset=offset))
         return
     if engine == "rdflib":
         if target.given:
@@ -277,10 +294,16 @@ def query(name, param_values, query_file, fmt, show_query, engine, max_rows, all
         with target.open(read_only=True) as store:
             unknown_terms(stored, params, store.engine)
             result = run_query(stored, store=store, params=params, **limits)
+    rows, more = result.terms, False
+    if limit and len(rows) > limit:
+        rows, more = rows[:limit], True
     if fmt != "table":
-        click.echo(render(fmt, result.variables, result.terms), nl=False)
-        return
-    _print_table(stored, result.variables, result.terms)
+        click.echo(render(fmt, result.variables, rows), nl=False)
+    else:
+        _print_table(stored, result.variables, rows)
+    if more:  # on stderr, so that a page written as csv, tsv or json stays valid
+        click.echo(f"Rows {offset + 1}–{offset + limit} shown; more follow: add --offset {offset + limit} for the "
+                   "next page, or --limit 0 for all.", err=True)
 
 
 def _print_table(stored: StoredQuery, variables, rows) -> None:
@@ -664,13 +687,20 @@ def retract(targets, target, reason, on, undo, dry_run):
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("facts"), show_default=True,
               help="The folder to write ID.ttl into.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
-def new_source(source_id, title, publisher, url, source_text, language, out_dir, force):
+@click.option("--draft", is_flag=True, help="Add a claim stub, quote and offsets computed, for each sentence of "
+              "--source-text that gives a figure or reports someone's words.")
+def new_source(source_id, title, publisher, url, source_text, language, out_dir, force, draft):
     """Write facts/ID.ttl for a new source: its record and one commented example per kind of claim.
+
+    With --draft, also one claim stub per sentence of the text that carries a number or a
+    reporting verb ("said", "according to", "announced"), its quote, offsets, prefix and
+    suffix already computed, for you to complete or delete. Until every stub is completed
+    (or deleted) the file does not validate.
 
     \b
     Example:
         kg new-source --id monitor-2024-07 --title "Attacks in July" \\
-            --publisher "Example Monitor" --source-text monitor-2024-07.txt
+            --publisher "Example Monitor" --source-text monitor-2024-07.txt --draft
     """
     from kg.authoring.quotes import read_text
     from kg.authoring.template import new_source_template
@@ -683,12 +713,20 @@ def new_source(source_id, title, publisher, url, source_text, language, out_dir,
     target = out_dir / f"{source_id}.ttl"
     if target.exists() and not force:
         raise KgError(f"{target} exists already; use --force to overwrite it.")
+    if draft and source_text is None:
+        raise click.UsageError("--draft needs --source-text: the stubs quote the text.")
     text = read_text(source_text) if source_text else None
     ttl = new_source_template(source_id=source_id, title=title, publisher=publisher, url=url, text=text,
                               text_file=source_text.name if source_text else None, language=language)
+    stubs = ""
+    if draft:
+        from kg.authoring.draft import draft_claims, drafts
+
+        stubs = draft_claims(text, source_id=source_id, language=language)
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_text(target, ttl)
-    click.echo(f"wrote {target}: fill in its claims from the examples at its end, then "
+    write_text(target, ttl + stubs)
+    drafted = f" with {len(drafts(text))} claim stubs to complete or delete" if draft else ""
+    click.echo(f"wrote {target}{drafted}: fill in its claims from the examples at its end, then "
                f"`kg verify-quotes`, `kg coverage` and `kg add {target} --dry-run`.")
 
 

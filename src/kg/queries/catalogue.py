@@ -29,7 +29,7 @@ from kg.model.errors import BadInputError, QueryParameterError
 from kg.model.namespaces import PREFIXES, claim_iri
 from kg.model.resources import queries_dir
 from kg.queries.engines import Engine, QueryLimitError, SelectResult
-from kg.queries.sparqltext import MAX_DEPTH, nesting_depth, outer_group_start, service_calls
+from kg.queries.sparqltext import MAX_DEPTH, nesting_depth, outer_group_start, page, service_calls
 
 PARAM_TYPES = ("iri", "string", "integer", "decimal")
 _IRI_FORBIDDEN = re.compile(r'[\s<>"{}|^`\\]')
@@ -282,6 +282,8 @@ def run_query(
     timeout: float | None = None,
     max_rows: int | None = None,
     allow_service: Iterable[str] = (),
+    limit: int | None = None,
+    offset: int = 0,
 ) -> QueryResult:
     """Run a stored query (by name) or a :class:`StoredQuery` with bound parameters.
 
@@ -293,6 +295,8 @@ def run_query(
         timeout: Seconds to wait for the answer (``None``: no limit).
         max_rows: The most rows accepted (``None``: no limit).
         allow_service: Hosts a ``SERVICE`` clause may call; by default none.
+        limit: One page of the answer: at most this many rows (``None``: all).
+        offset: Rows of the answer to skip before the page.
 
     Raises:
         QueryLimitError: The answer took longer than ``timeout`` or has more than ``max_rows`` rows.
@@ -302,18 +306,24 @@ def run_query(
     >>> store = FactStore.in_memory(); _ = store.load()
     >>> [(r["place_label"], r["value"], r["qualifier"]) for r in run_query("figures-by-place", store=store).rows]
     [('Iraq', 40, 'exact'), ('Syria', Decimal('33.3'), 'approximate')]
+    >>> [r["place_label"] for r in run_query("figures-by-place", store=store, limit=1, offset=1).rows]
+    ['Syria']
     """
     stored = get_query(query) if isinstance(query, str) else query
     if engine is None:
         if store is None:
             raise QueryParameterError("run_query needs a store or an engine to run on.")
         engine = store.engine
-    sparql = stored.bind(params)
+    try:
+        sparql = page(stored.bind(params), limit=limit, offset=offset)
+    except ValueError as error:
+        raise QueryParameterError(f"{stored.path or stored.name} cannot be paged: {error}.") from None
     check_query_text(sparql, allow_service=allow_service, name=str(stored.path or stored.name))
     if getattr(engine, "binds_variables", False) and stored.params:
         # The engine's own mechanism (Oxigraph substitutions, rdflib initBindings): the query text stays as written.
         bindings = stored.bindings(params)
-        work = lambda: engine.select(stored.sparql, max_rows=max_rows, bindings=bindings)
+        text = page(stored.sparql, limit=limit, offset=offset)
+        work = lambda: engine.select(text, max_rows=max_rows, bindings=bindings)
     else:
         work = lambda: engine.select(sparql, max_rows=max_rows)
     result: SelectResult = within(timeout, work, timed_out=lambda: QueryLimitError(

@@ -33,13 +33,14 @@ _TOKEN = re.compile(
       | (?P<var>[?$][A-Za-z0-9_\u00b7\u00c0-\uffff]+)
       | (?P<pname>(?:[A-Za-z][\w.\-]*)?:[\w.\-:%]*)
       | (?P<word>[A-Za-z_][\w\-]*)
+      | (?P<integer>[0-9]+(?![.eE0-9]))
       | (?P<other>\S)''',
     re.VERBOSE,
 )
 
 
 def tokens(sparql: str) -> Iterator[tuple[str, str]]:
-    """(kind, text) for each token: comment, string, iri, open, close, var, pname, word, other."""
+    """(kind, text) for each token: comment, string, iri, open, close, var, pname, word, integer, other."""
     for kind, text, _ in located_tokens(sparql):
         yield kind, text
 
@@ -67,6 +68,50 @@ def outer_group_start(sparql: str) -> int | None:
         elif kind == "close":
             depth -= 1
     return None
+
+
+def page(sparql: str, *, limit: int | None = None, offset: int = 0) -> str:
+    """The query with its answer cut to one page: ``limit`` rows (``None``: all) after skipping ``offset``.
+
+    A page of a query that has its own LIMIT or OFFSET is a page *of that answer*: the
+    offsets add up and the page never reaches past the query's own limit. Ordering is the
+    query's: a page is stable only when the query has an ORDER BY that decides every row.
+
+    >>> page("SELECT * { ?s ?p ?o } ORDER BY ?s", limit=10, offset=20)
+    'SELECT * { ?s ?p ?o } ORDER BY ?s LIMIT 10 OFFSET 20\\n'
+    >>> page("SELECT * { ?s ?p '} LIMIT 1' } LIMIT 15 OFFSET 5", limit=10, offset=10)
+    "SELECT * { ?s ?p '} LIMIT 1' } LIMIT 5 OFFSET 15\\n"
+    """
+    if limit is None and not offset:
+        return sparql
+    depth, closed, cut, own_limit, own_offset, values_at = 0, False, None, None, 0, None
+    found = list(located_tokens(sparql))
+    for index, (kind, text, at) in enumerate(found):
+        if kind == "open":
+            depth += 1
+        elif kind == "close":
+            depth -= 1
+            closed = closed or depth == 0
+        elif closed and depth == 0 and kind == "word" and text.upper() in ("LIMIT", "OFFSET"):
+            number = found[index + 1] if index + 1 < len(found) else None
+            if number is None or not number[1].isdigit():
+                raise ValueError(f"{text} without a number in the query")
+            cut = at if cut is None else cut
+            if text.upper() == "LIMIT":
+                own_limit = int(number[1])
+            else:
+                own_offset = int(number[1])
+        elif closed and depth == 0 and kind == "word" and text.upper() == "VALUES":
+            values_at = at
+            break
+    end = values_at if values_at is not None else len(sparql)
+    start = cut if cut is not None else end
+    if own_limit is not None:
+        left = max(0, own_limit - offset)
+        limit = left if limit is None else min(limit, left)
+    modifiers = (f" LIMIT {limit}" if limit is not None else "") + (
+        f" OFFSET {own_offset + offset}" if own_offset + offset else "")
+    return sparql[:start].rstrip() + modifiers + ("\n" + sparql[end:] if values_at is not None else "\n")
 
 
 def nesting_depth(sparql: str) -> int:

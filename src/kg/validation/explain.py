@@ -6,7 +6,9 @@ a problem always names something a person can find in the file.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from rdflib import RDF, RDFS, BNode, Graph, Node, URIRef
 from rdflib.namespace import SH
@@ -31,6 +33,8 @@ class Problem:
         value: The offending value, if any.
         shape: The shape whose rule failed.
         file: The file the focus node came from, if known.
+        line: The line of that file the node (or the claim a nested node belongs to) is
+            described on, where it is found; shown as ``facts/x.ttl:42``.
     """
 
     severity: str
@@ -41,9 +45,10 @@ class Problem:
     value: str | None
     shape: str
     file: str | None
+    line: int | None = None
 
     def to_text(self) -> str:
-        where = f"{self.file}: " if self.file else ""
+        where = f"{self.file}{f':{self.line}' if self.line else ''}: " if self.file else ""
         lines = [f"{self.severity}: {where}{self.focus} ({self.focus_label})", f"    {self.message}"]
         if self.path:
             lines.append(f"    property: {self.path}")
@@ -78,9 +83,65 @@ def label_of(node: Node, graph: Graph) -> str:
     return name
 
 
+#: Files larger than this are not searched for the line a node is described on.
+MAX_LINE_SEARCH_BYTES = 64 * 1024 * 1024
+_PREFIX = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([\w.-]*):\s*<([^>]*)>", re.IGNORECASE | re.MULTILINE)
+
+
+class SubjectLines:
+    """The line on which each subject of a Turtle file is described, found in the file's text
+    (rdflib keeps no positions): the first line that begins with the node's IRI, written in
+    full or with one of the file's prefixes.
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "f.ttl"
+    >>> _ = path.write_text("@prefix claim: <urn:c/> .\\n\\n# a comment\\nclaim:one\\n    a <urn:T> .\\n<urn:c/two> a <urn:T> .\\n")
+    >>> lines = SubjectLines()
+    >>> lines.find(str(path), URIRef("urn:c/one")), lines.find(str(path), URIRef("urn:c/two")), lines.find(str(path), URIRef("urn:x"))
+    (4, 6, None)
+    """
+
+    def __init__(self) -> None:
+        self._files: dict[str, tuple[dict[str, int], list[tuple[str, str]]] | None] = {}
+
+    def _index(self, file: str):
+        if file not in self._files:
+            self._files[file] = None
+            path = Path(file)
+            try:
+                if path.is_file() and path.stat().st_size <= MAX_LINE_SEARCH_BYTES:
+                    text = path.read_text(encoding="utf-8", errors="replace")
+                    first: dict[str, int] = {}
+                    for number, line in enumerate(text.splitlines(), 1):
+                        token = line.lstrip().split(None, 1)[0] if line.strip() else ""
+                        if token and token[0] not in "#[]();.,@\"'" and token not in first:
+                            first[token] = number
+                    prefixes = sorted(_PREFIX.findall(text), key=lambda p: -len(p[1]))
+                    self._files[file] = (first, prefixes)
+            except OSError:
+                pass
+        return self._files[file]
+
+    def find(self, file: str | None, node: Node) -> int | None:
+        """The line ``node`` is described on in ``file``, or ``None``."""
+        index = self._index(file) if file and isinstance(node, URIRef) else None
+        if index is None:
+            return None
+        first, prefixes = index
+        iri = str(node)
+        forms = [f"<{iri}>"] + [f"{name}:{iri[len(ns):]}" for name, ns in prefixes if ns and iri.startswith(ns)]
+        found = [first[form] for form in forms if form in first]
+        return min(found) if found else None
+
+
 def explain(results: Graph, data: Graph, origin: dict[Node, str], only: set[Node] | None = None) -> list[Problem]:
-    """One :class:`Problem` per result of a SHACL results graph, about the nodes in ``only`` (all by default)."""
+    """One :class:`Problem` per result of a SHACL results graph, about the nodes in ``only`` (all by default).
+
+    Each problem names the file and the line where the node concerned (for a quote or a relay
+    step: the claim it belongs to) is described.
+    """
     problems = []
+    lines = SubjectLines()
     for result in results.subjects(RDF.type, SH.ValidationResult):
         focus = results.value(result, SH.focusNode)
         if only is not None and focus not in only:
@@ -95,9 +156,11 @@ def explain(results: Graph, data: Graph, origin: dict[Node, str], only: set[Node
                 focus_label=label_of(focus, data),
                 message=str(results.value(result, SH.resultMessage) or "(no message)"),
                 path=shorten(results.value(result, SH.resultPath)) if isinstance(results.value(result, SH.resultPath), URIRef) else None,
-                value=shorten(results.value(result, SH.value)),
+                # SHACL-SPARQL gives the focus node as the value when a query binds no ?value: not news.
+                value=None if results.value(result, SH.value) in (None, focus) else shorten(results.value(result, SH.value)),
                 shape=shorten(shape) if isinstance(shape, URIRef) else "(anonymous shape)",
                 file=origin.get(owner),
+                line=lines.find(origin.get(owner), owner),
             )
         )
     return problems
