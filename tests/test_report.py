@@ -70,8 +70,24 @@ def test_where_the_sources_disagree_each_kind_with_both_sides_sources_by_title(m
     assert 'id="wording-variants"' in multi_page
     corroboration = multi_page[multi_page.index('id="corroboration"'):]
     corroboration = corroboration[: corroboration.index("</section>")]
-    assert "<th>reporting sources</th>" in corroboration and "<th>independent origins</th>" in corroboration
+    assert '<th scope="col">reporting sources</th>' in corroboration and '<th scope="col">independent origins</th>' in corroboration
     assert "<svg" in corroboration  # the chart: figures by number of independent origins
+
+
+def test_sources_by_title_with_their_date_notes_and_columns_and_measures_in_words(multi_page):
+    sources = multi_page[multi_page.index('<section id="sources">'):]
+    sources = sources[: sources.index("</section>")]
+    assert "Fictional Wire: Northern Front attacks on track to double (a fictional example)" in sources
+    assert "Dated in its first line: July 17, 2024." in sources and "The text carries no date of its own." in sources
+    assert "from the publisher&#39;s metadata" in sources and ">40<" in sources  # how the date is known; claims
+    visible = re.sub(r"<[^>]+>", " ", multi_page)
+    assert "https://w3id.org/conflict-kg/id/source/" not in visible  # sources by title, never by IRI
+    headers = re.findall(r'<th scope="col">([^<]*)</th>', multi_page)
+    assert {"first period", "second value", "first claimant", "days in the first period"} <= set(headers)
+    assert not [h for h in headers if "_" in h or h.endswith(" label") or h.endswith(" title")]
+    # A measure in plain words, its precise wording one click away.
+    assert ('<details class="measure"><summary>attacks ISIS claimed responsibility for</summary>'
+            "attacks the subject actor claimed responsibility for</details>") in multi_page
 
 
 def test_every_warning_is_listed_not_only_counted(multi_page):
@@ -173,6 +189,23 @@ def test_the_report_in_headless_chromium(request, tmp_path, fixture, width, name
                 assert chart.is_visible()
                 box = chart.bounding_box()
                 assert box and box["width"] > 100 and box["height"] > 100 and box["width"] <= width
+            # Nothing overflows sideways: tables wrap, wide ones (and all on a phone) one record per row.
+            assert tab.evaluate("document.documentElement.scrollWidth") <= width
+            overflowing = tab.evaluate("""() => [...document.querySelectorAll('table')]
+                .filter(t => t.scrollWidth > t.parentElement.clientWidth + 1 || t.getBoundingClientRect().right > innerWidth + 1)
+                .map(t => t.closest('section').id)""")
+            assert overflowing == []
+            # Chart text legible: every line of it at least 8.5 px high on the screen (about an 11 px font).
+            heights = tab.evaluate("""() => [...document.querySelectorAll('figure.chart svg g[id^="text_"]')]
+                .filter(g => g.querySelector('use, path')).map(g => g.getBoundingClientRect().height).filter(h => h > 0)""")
+            assert heights and min(heights) >= 8.5, min(heights)
+            # Chart bars link to their evidence.
+            bars = tab.locator("figure.chart svg a")
+            assert bars.count() >= 8
+            target = bars.first.get_attribute("xlink:href") or bars.first.get_attribute("href")
+            bars.first.scroll_into_view_if_needed()
+            bars.first.click()
+            assert tab.evaluate("location.hash") == target and tab.locator(target).is_visible()
             links = tab.locator("a[href^='#ev-']")
             assert links.count() > 20
             first = links.first.get_attribute("href")

@@ -25,7 +25,7 @@ from kg.queries.catalogue import QueryResult, load_catalogue, run_query
 
 #: The questions the report answers, in order. Each query's ``#+ chart:`` names its picture and its
 #: ``#+ evidence:`` which claim cites each value: the report knows no query's columns.
-SECTIONS = ("compare-periods", "compare-places", "totals-vs-parts", "figures-by-place", "positions", "disagreements",
+SECTIONS = ("sources", "compare-periods", "compare-places", "totals-vs-parts", "figures-by-place", "positions", "disagreements",
             "date-conflicts", "wording-variants", "corroboration", "overview")
 
 #: "Where the sources disagree": one section per kind of difference the disagreements query names.
@@ -61,6 +61,47 @@ def anchor(claim: URIRef | str) -> str:
     return "ev-" + re.sub(r"[^A-Za-z0-9_-]+", "-", tail).strip("-")
 
 
+#: Column names whose generic reading ("first days") would be clumsy.
+_COLUMN_WORDS = {
+    "days_a": "days in the first period", "days_b": "days in the second period",
+    "annualised_a": "first, annualised", "annualised_b": "second, annualised",
+    "share_a_percent": "first share (%)", "share_b_percent": "second share (%)",
+    "is_direct_quotation": "direct quotation", "at_least_double_annualised": "at least double, annualised",
+    "periods_differ_in_length": "periods differ in length", "subject_label": "about",
+}
+#: Tables with more columns than this are shown one record per row, each value beside its column's name.
+WIDE_TABLE_COLUMNS = 6
+
+
+def column_words(name: str) -> str:
+    """A query column's name in words, for people: ``period_a_label`` → "first period".
+
+    >>> [column_words(c) for c in ("period_a_label", "source_b_title", "claimant_a", "measure_label", "days_a")]
+    ['first period', 'second source', 'first claimant', 'measure', 'days in the first period']
+    """
+    if name in _COLUMN_WORDS:
+        return _COLUMN_WORDS[name]
+    words = name.split("_")
+    while len(words) > 1 and words[-1] in ("label", "title"):
+        words.pop()
+    order = next((ordinal for letter, ordinal in (("a", "first"), ("b", "second")) if letter in words), None)
+    words = [w for w in words if w not in ("a", "b")]
+    return " ".join([order] * (order is not None) + words)
+
+
+def plain_measure(label: str, subject: str | None) -> str:
+    """A measure's label in plain words, the actor it is about named.
+
+    >>> plain_measure("attacks the subject actor claimed responsibility for", "ISIS")
+    'attacks ISIS claimed responsibility for'
+    >>> plain_measure("operatives of the subject actor detained", None)
+    'operatives detained'
+    """
+    if subject:
+        return label.replace("the subject actor", subject)
+    return label.replace(" of the subject actor", "").replace("the subject actor", "the actor")
+
+
 def _cells(result: QueryResult) -> tuple[list[str], list[list[dict[str, Any]]], set[str]]:
     """Table cells with their evidence links; the claim columns themselves become links."""
     claim_columns = {c for c in result.variables if c == "claim" or c.startswith("claim_") or c.endswith("_claim")}
@@ -80,11 +121,18 @@ def _cells(result: QueryResult) -> tuple[list[str], list[list[dict[str, Any]]], 
             target = row.get(link_column) if link_column else None
             if target is not None:
                 cited.add(str(target))
+            text = "" if value is None else (shorten(value) if isinstance(value, URIRef) else str(value))
+            definition = None
+            if column.startswith("measure") and column.endswith("label") and text:
+                # Plain words in the cell; the measure's precise wording one click away.
+                definition, text = text, plain_measure(text, row.get("subject_label") and str(row["subject_label"]))
             cells.append({
-                "text": "" if value is None else (shorten(value) if isinstance(value, URIRef) else str(value)),
+                "text": text,
+                "definition": definition if definition != text else None,
                 "href": f"#{anchor(target)}" if target is not None else None,
                 "numeric": isinstance(value, (int, float)) or type(value).__name__ == "Decimal",
                 "wide": column == "quote",
+                "label": column_words(column),
             })
         rows.append(cells)
         for column in claim_columns:
@@ -103,7 +151,8 @@ def _svg(figure) -> str:
 
     plt.close(figure)
     svg = buffer.getvalue()
-    return svg[svg.index("<svg"):]
+    # matplotlib opens every link in a new window; a bar's evidence is further down this page.
+    return svg[svg.index("<svg"):].replace(' target="_blank"', "")
 
 
 def _wrap(label: str, width: int = 16) -> str:
@@ -112,14 +161,28 @@ def _wrap(label: str, width: int = 16) -> str:
     return "\n".join(textwrap.wrap(label, width)) or label
 
 
-def _figure(width=6.4, height=3.4):
+#: Chart text size (points) and default width (inches): drawn at its natural size on a desktop and
+#: scaled down to a 390 px phone's width, the text stays about 11 px high.
+CHART_FONT_POINTS = 12
+CHART_WIDTH_INCHES = 5.0
+
+
+def _figure(width=CHART_WIDTH_INCHES, height=3.4):
     import matplotlib
 
     matplotlib.use("Agg")
     matplotlib.rcParams["svg.fonttype"] = "path"  # text as shapes: no fonts needed, nothing to inject
+    matplotlib.rcParams["font.size"] = CHART_FONT_POINTS
     import matplotlib.pyplot as plt
 
     return plt.subplots(figsize=(width, height))
+
+
+def _link(bars, claims) -> None:
+    """Make each bar a link to its claim's evidence in the page (an SVG <a>; a claim of None: no link)."""
+    for bar, claim in zip(bars, claims):
+        if claim is not None:
+            bar.set_url(f"#{anchor(claim)}")
 
 
 def chart_periods(result: QueryResult) -> tuple[str, str] | None:
@@ -133,8 +196,9 @@ def chart_periods(result: QueryResult) -> tuple[str, str] | None:
     values = [float(row["value_a"]), float(row["annualised_a"]), float(row["value_b"])]
     bars = axes.bar(labels, values, color=["#3b6ea5", "#ffffff", "#9c9c9c"], edgecolor=["#3b6ea5", "#3b6ea5", "#6b6b6b"],
                     hatch=["", "//", ""], linewidth=1.5)
+    _link(bars, [row.get("claim_a"), row.get("claim_a"), row.get("claim_b")])
     axes.bar_label(bars, labels=[f"{v:g}" for v in values])
-    axes.set_ylabel(_wrap(str(row["measure_label"]), 28))
+    axes.set_ylabel(_wrap(plain_measure(str(row["measure_label"]), row.get("subject_label") and str(row["subject_label"])), 28))
     axes.spines[["top", "right"]].set_visible(False)
     caption = (f"{row['value_a']} in {row['period_a_label']} ({row['days_a']} days) against {row['value_b']} in "
                f"{row['period_b_label']} ({row['days_b']} days): the periods differ in length, so the first is also "
@@ -154,6 +218,8 @@ def chart_places(result: QueryResult) -> tuple[str, str] | None:
                  label=str(result.rows[0]["place_a_label"]), color="#3b6ea5")
     b = axes.bar([p + width / 2 for p in positions], [float(r["value_b"]) for r in result.rows], width,
                  label=str(result.rows[0]["place_b_label"]), color="#d08c2f")
+    _link(a, [r.get("claim_a") for r in result.rows])
+    _link(b, [r.get("claim_b") for r in result.rows])
     axes.bar_label(a)
     axes.bar_label(b)
     axes.set_xticks(list(positions), [_wrap(m.replace(" of the subject actor", "")) for m in measures])
@@ -171,21 +237,23 @@ def chart_totals(result: QueryResult) -> tuple[str, str] | None:
     totals: dict[str, dict] = {}
     for row in result.rows:
         entry = totals.setdefault(str(row["total_claim"]), {"label": str(row["measure_label"]), "total": float(row["total"]),
-                                                            "parts": []})
-        entry["parts"].append((str(row["part_place_label"]), float(row["part_value"])))
+                                                            "claim": row["total_claim"], "parts": []})
+        entry["parts"].append((str(row["part_place_label"]), float(row["part_value"]), row.get("part_claim")))
     figure, axes = _figure()
     colours = ["#3b6ea5", "#d08c2f", "#5a9e6f", "#9c5fa6"]
     for index, entry in enumerate(totals.values()):
-        axes.bar(index - 0.2, entry["total"], 0.38, color="#9c9c9c", label="reported total" if index == 0 else None)
+        total = axes.bar(index - 0.2, entry["total"], 0.38, color="#9c9c9c", label="reported total" if index == 0 else None)
+        _link(total, [entry["claim"]])
         bottom = 0.0
-        for part_index, (place, value) in enumerate(sorted(entry["parts"])):
-            axes.bar(index + 0.2, value, 0.38, bottom=bottom, color=colours[part_index % len(colours)],
-                     label=f"part: {place}" if index == 0 else None)
+        for part_index, (place, value, claim) in enumerate(sorted(entry["parts"], key=lambda part: part[:2])):
+            part = axes.bar(index + 0.2, value, 0.38, bottom=bottom, color=colours[part_index % len(colours)],
+                            label=f"part: {place}" if index == 0 else None)
+            _link(part, [claim])
             bottom += value
         axes.text(index + 0.2, bottom, f"{bottom:g}", ha="center", va="bottom")
         axes.text(index - 0.2, entry["total"], f"{entry['total']:g}", ha="center", va="bottom")
     axes.set_xticks(range(len(totals)), [_wrap(e["label"].replace(" of the subject actor", "")) for e in totals.values()])
-    axes.legend(frameon=False, fontsize=8)
+    axes.legend(frameon=False)
     axes.spines[["top", "right"]].set_visible(False)
     verdicts = sorted({str(r["verdict"]) for r in result.rows})
     caption = f"Each reported total (grey) beside the sum of its reported parts (stacked): {', '.join(verdicts)}."
@@ -196,12 +264,13 @@ def chart_territory(result: QueryResult) -> tuple[str, str] | None:
     """Shares of territory by place; approximate figures hatched and marked with ≈."""
     if not result.rows:
         return None
-    figure, axes = _figure(5.2, 3.2)
+    figure, axes = _figure(height=3.2)
     labels = [str(r["place_label"]) for r in result.rows]
     values = [float(r["value"]) for r in result.rows]
     approximate = [str(r["qualifier"]) != "exact" for r in result.rows]
     bars = axes.bar(labels, values, color=["#ffffff" if a else "#3b6ea5" for a in approximate], edgecolor="#3b6ea5",
                     hatch=["//" if a else "" for a in approximate], linewidth=1.5)
+    _link(bars, [r.get("claim") for r in result.rows])
     axes.bar_label(bars, labels=[("≈ " if a else "") + f"{v:g} %" for v, a in zip(values, approximate)])
     axes.set_ylim(0, 100)
     axes.set_ylabel("percent of the territory")
@@ -215,9 +284,9 @@ def chart_corroboration(result: QueryResult) -> tuple[str, str] | None:
     if not result.rows:
         return None
     rows = result.rows[:12]
-    figure, axes = _figure(6.4, 0.75 * len(rows) + 1.2)
+    figure, axes = _figure(width=3.2, height=1.1 * len(rows) + 1.2)  # its labels widen it by about 2 in
     labels = [_wrap(f"{r['value']} {str(r['measure_label']).replace(' the subject actor', '')}, {r['period_label']}, "
-                    f"{r['place_label']}", 34) for r in rows]
+                    f"{r['place_label']}", 22) for r in rows]
     positions = range(len(rows))
     sources = axes.barh([p + 0.2 for p in positions], [int(r["reporting_sources"]) for r in rows], 0.38, color="#9c9c9c",
                         label="sources reporting it")
@@ -225,9 +294,9 @@ def chart_corroboration(result: QueryResult) -> tuple[str, str] | None:
                         color="#3b6ea5", label="independent origins")
     axes.bar_label(sources)
     axes.bar_label(origins)
-    axes.set_yticks(list(positions), labels, fontsize=7)
+    axes.set_yticks(list(positions), labels)
     axes.invert_yaxis()
-    axes.legend(frameon=False, fontsize=8)
+    axes.legend(frameon=False)
     axes.spines[["top", "right"]].set_visible(False)
     caption = "; ".join(f"{r['value']} ({r['measure_label']}, {r['period_label']}): {r['reporting_sources']} source(s), "
                         f"{r['independent_origins']} independent origin(s)" for r in rows)
@@ -273,11 +342,13 @@ def build_report(store, *, now: datetime | None = None) -> str:
                 columns, rows, claims = _cells(part)
                 cited |= claims
                 sections.append(Section(name=f"disagreements-{kind.replace(' ', '-')}", question=question,
-                                        description=query.description, columns=columns, rows=rows))
+                                        description=query.description, columns=[column_words(c) for c in columns],
+                                        rows=rows))
             continue
         columns, rows, claims = _cells(result)
         cited |= claims
-        section = Section(name=name, question=query.summary, description=query.description, columns=columns, rows=rows)
+        section = Section(name=name, question=query.summary, description=query.description,
+                          columns=[column_words(c) for c in columns], rows=rows)
         if chart is not None:
             drawn = CHARTS[chart](result)
             if drawn is not None:
@@ -300,6 +371,7 @@ def build_report(store, *, now: datetime | None = None) -> str:
         graphs=store.graphs(),
         versions=_versions(),
         generated=(now or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC"),
+        wide=WIDE_TABLE_COLUMNS,
     )
 
 
