@@ -1,23 +1,19 @@
 """The facts: quotes match the source text at their offsets, every number in the text is
-encoded or excluded, the source's record matches its text, files are canonical, and a
-source file validates on its own with the plain pyshacl command."""
+encoded or excluded, the source's record matches its text, and files are canonical. (That a
+source file validates on its own with the plain pyshacl command is run from the README, in
+tests/test_readme_script.py.)"""
 
 from __future__ import annotations
 
 import hashlib
 import re
-import shutil
-import subprocess
-import sys
 from datetime import date
-from pathlib import Path
 
 import pytest
 from rdflib import BNode, Graph, URIRef
 
 from kg.authoring.quotes import anchors
 from kg.model.namespaces import KG, OA, TIME, claim_namespace
-from kg.model.resources import facts_dir, ontology_path, shapes_path
 
 from conftest import FIRST_SOURCE_FACTS, FIRST_SOURCE_ID, REFERENCE_FACTS
 
@@ -93,11 +89,3 @@ def test_things_people_link_to_are_never_blank_nodes(facts_graph, reference_grap
             assert not any(isinstance(o, BNode) for o in graph.objects(None, prop)), prop
 
 
-def test_a_source_file_validates_alone_with_the_plain_pyshacl_command():
-    pyshacl = shutil.which("pyshacl", path=str(Path(sys.executable).parent))
-    assert pyshacl, "pyshacl's command is installed with the package"
-    command = [pyshacl, "-s", str(shapes_path()), "-e", str(ontology_path()),
-               str(facts_dir() / "reference.ttl"), str(FIRST_SOURCE_FACTS)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Conforms: True" in result.stdout
