@@ -99,15 +99,17 @@ MaxClientConnections = 10
 ServerThreads = 10
 Charset = UTF-8
 [SPARQL]
-ResultSetMaxRows = 1000000
+ResultSetMaxRows = {max_rows}
 MaxQueryExecutionTime = 120
 MaxQueryCostEstimationTime = 0
 """
 
 
 @contextmanager
-def virtuoso_server(location: Path):
+def virtuoso_server(location: Path, *, max_rows: int = 1_000_000):
     """Virtuoso on free loopback ports with a fresh database in ``location``; yields its SPARQL URL.
+
+    ``max_rows`` is its ResultSetMaxRows: the most rows (or triples) it gives in one answer.
 
     SPARQL Update is granted to the anonymous ``SPARQL`` user through ``isql-vt``, as the
     README's recipe says; the server is stopped by PID afterwards.
@@ -117,7 +119,8 @@ def virtuoso_server(location: Path):
     location.mkdir(parents=True, exist_ok=True)
     sql_port, http_port = free_port(), free_port()
     ini = location / "virtuoso.ini"
-    ini.write_text(_VIRTUOSO_INI.format(db=location, sql_port=sql_port, http_port=http_port, vsp=VIRTUOSO_VSP))
+    ini.write_text(_VIRTUOSO_INI.format(db=location, sql_port=sql_port, http_port=http_port, vsp=VIRTUOSO_VSP,
+                                        max_rows=max_rows))
     process = subprocess.Popen([VIRTUOSO, "+foreground", "+configfile", str(ini)], cwd=location,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{http_port}"

@@ -82,3 +82,25 @@ def test_where_a_server_has_no_graph_store_one_update_per_graph_loads_blank_node
     expected.load([*default_load_paths(), MULTI / "fictional-reference.ttl", source])
     assert isomorphic(loaded, expected.graph("https://w3id.org/conflict-kg/id/source/fictional-wire-2024"))
     assert any(isinstance(o, BNode) for o in loaded.objects())
+
+
+def test_an_answer_virtuoso_cuts_at_its_row_limit_is_refused_and_a_page_below_it_is_given(tmp_path):
+    """Virtuoso stops at ResultSetMaxRows without an error (10 000 by default), saying so only in a header."""
+    from kg.stores.sparql_protocol import EndpointError
+
+    with virtuoso_server(tmp_path / "virtuoso", max_rows=30) as url:
+        store = RemoteStore(Endpoint.at(url, server="virtuoso", timeout=60))
+        store.load(default_load_paths())
+        embedded = _embedded()
+        assert len(run_query("evidence", store=embedded).rows) == 40  # more than the server gives at once
+        with pytest.raises(EndpointError, match="cut its answer at 30 rows, its own limit"):
+            run_query("evidence", store=store)
+        page = run_query("evidence", store=store, limit=10, offset=10)
+        assert page.terms == run_query("evidence", store=embedded, limit=10, offset=10).terms and len(page.rows) == 10
+        store.close()
+
+
+def _embedded():
+    store = FactStore.in_memory()
+    store.load(default_load_paths())
+    return store

@@ -237,7 +237,8 @@ class RemoteStore:
                     url = self._redirect(method, url, response, what)
                     continue
                 content = _read_capped(response, self.endpoint.max_answer_bytes, what, url)
-                answer = Answer(response.status_code, response.reason, response.headers.get("Content-Type", ""), content)
+                answer = Answer(response.status_code, response.reason, response.headers.get("Content-Type", ""), content,
+                                response.headers.get(_CUT_AT_HEADER))
             if answer.status >= 400:
                 raise _http_error(what, url, answer, credentials_given=self.session.auth is not None)
             return answer
@@ -276,9 +277,10 @@ class RemoteStore:
         what = "Querying the endpoint"
         form = urlencode([("query", sparql), *(("default-graph-uri", graph) for graph in default_graphs)])
         # The charset said outright: Virtuoso reads an unlabelled form as Latin-1 ("→" came back as "?").
-        answer = self._request("POST", self.endpoint.query_url, what=what, data=form.encode("ascii"),
-                               headers={"Accept": "application/sparql-results+json",
-                                        "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+        answer = _whole(self._request("POST", self.endpoint.query_url, what=what, data=form.encode("ascii"),
+                                      headers={"Accept": "application/sparql-results+json",
+                                               "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}),
+                        what, self.endpoint.query_url)
         try:
             solutions = ox.parse_query_results(answer.content, format=ox.QueryResultsFormat.JSON)
         except (SyntaxError, ValueError, OSError) as exc:
@@ -320,7 +322,8 @@ class RemoteStore:
         try:
             answer = self._request("GET", self.endpoint.gsp_url, what=f"Reading graph <{iri}>", params={"graph": iri},
                                    headers={"Accept": "application/n-triples"})
-            return _triples(answer, f"Reading graph <{iri}>", self.endpoint.gsp_url)
+            return _triples(_whole(answer, f"Reading graph <{iri}>", self.endpoint.gsp_url), f"Reading graph <{iri}>",
+                            self.endpoint.gsp_url)
         except _NoGraphStore:
             # Only where the server has no Graph Store Protocol; a refusal (401, 403, 500…) is an error.
             if self.endpoint.gsp_given:
@@ -403,7 +406,8 @@ class RemoteStore:
         """Run a CONSTRUCT query on the server into an rdflib graph."""
         answer = self._request("POST", self.endpoint.query_url, what="Querying the endpoint", data={"query": sparql},
                                headers={"Accept": "application/n-triples"})
-        return _triples(answer, "Querying the endpoint", self.endpoint.query_url)
+        return _triples(_whole(answer, "Querying the endpoint", self.endpoint.query_url), "Querying the endpoint",
+                        self.endpoint.query_url)
 
     def describe(self, iris: list[URIRef], *, exclude_graphs: Iterable[URIRef] = (), depth: int = 2) -> Graph:
         """The triples of each IRI in every graph but the excluded ones, with blank-node details to ``depth``
@@ -521,6 +525,23 @@ class Answer:
     reason: str
     content_type: str
     content: bytes
+    cut_at: str | None = None  # the server's own row limit, where it cut the answer there (Virtuoso)
+
+
+#: Virtuoso sends this header, with its ResultSetMaxRows, when it cut an answer short: silently, otherwise.
+_CUT_AT_HEADER = "X-SPARQL-MaxRows"
+
+
+def _whole(answer: Answer, what: str, url: str) -> Answer:
+    """The answer, if the server says it gave all of it; an error naming the server's limit if it cut it."""
+    if answer.cut_at is not None:
+        raise EndpointError(
+            f"{what}: {redact(url)} cut its answer at {answer.cut_at} rows, its own limit (Virtuoso's "
+            "ResultSetMaxRows), so what came back is not the whole answer and kg does not use it. Ask for less at a "
+            "time (kg query … --limit N --offset M, N below that limit), or raise ResultSetMaxRows in the [SPARQL] "
+            "section of virtuoso.ini."
+        )
+    return answer
 
 
 def _session(endpoint: Endpoint, *, retries: int) -> requests.Session:
