@@ -101,7 +101,6 @@ Charset = UTF-8
 [SPARQL]
 ResultSetMaxRows = {max_rows}
 MaxQueryExecutionTime = 120
-MaxQueryCostEstimationTime = 0
 """
 
 
