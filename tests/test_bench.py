@@ -28,8 +28,16 @@ def recorded():
 def test_targets_are_recomputed_from_the_recorded_steps(recorded, capsys):
     bench = _module("bench")
     targets = {t["name"]: t for t in bench.targets_of(recorded)}
-    assert len(targets) == 9
-    assert {'reload-unchanged-vs-bulk-load', 'reload-one-changed-vs-add'} <= targets.keys()
+    assert set(targets) == {
+        "first-load-vs-naive-pipeline", "each-query-vs-raw-oxigraph", "each-query-vs-rdflib", "lookups-under-100ms",
+        "first-page-under-1s", "add-100-claims-vs-full-revalidation", "full-validation-vs-pyshacl",
+        "remote-load-vs-raw-put", "reload-unchanged-vs-bulk-load", "reload-one-changed-vs-add", "peak-memory-mb"}
+    # kg and raw Oxigraph timed interleaved in kg's own step: the ratio is theirs, not the other step's.
+    kg = recorded["queries_kg"]["result"]
+    worst = max(kg, key=lambda n: kg[n]["seconds"] / kg[n]["oxigraph_seconds"])
+    assert targets["each-query-vs-raw-oxigraph"]["measured"] == pytest.approx(
+        kg[worst]["seconds"] / kg[worst]["oxigraph_seconds"])
+    assert "timed interleaved" in targets["each-query-vs-raw-oxigraph"]["detail"]
     printed = capsys.readouterr().out
     assert all(f"TARGET {name}: {'met' if t['met'] else 'MISSED'}" in printed for name, t in targets.items())
     kg, naive = recorded["kg_load"]["seconds"], recorded["naive_pipeline"]["seconds"]

@@ -138,11 +138,18 @@ def test_validation_in_parts_gives_the_whole_report_on_a_synthetic_corpus(tmp_pa
     assert len(parts.problems) == len(whole.problems) > 5
 
 
-def test_a_large_store_is_validated_in_parts_with_the_same_report(tmp_path):
+@pytest.mark.parametrize("where", ["embedded", "oxigraph-serve"])
+def test_a_large_store_is_validated_in_parts_with_the_same_report(tmp_path, where):
+    """On either store: over an endpoint each graph goes to a temporary file as the server sends it."""
+    from contextlib import nullcontext
+
     from kg.model.resources import default_load_paths
     from kg.stores.oxigraph import FactStore
+    from kg.stores.sparql_protocol import Endpoint, RemoteStore
+    from servers import oxigraph_server
 
-    with FactStore(tmp_path / "store") as store:
+    with (nullcontext() if where == "embedded" else oxigraph_server(tmp_path / "server")) as url, \
+            (FactStore(tmp_path / "store") if url is None else RemoteStore(Endpoint.at(url))) as store:
         store.load([*default_load_paths(), FIXTURES / "conflicting-source.ttl"])
         whole, parts = store.validate(part_bytes=10**12), store.validate(part_bytes=1)
     assert "in " in parts.results_text and "parts" in parts.results_text and "parts" not in whole.results_text
@@ -160,6 +167,7 @@ def test_a_large_load_is_validated_in_parts_and_a_violation_leaves_the_store_as_
     from kg.stores.oxigraph import FactStore
 
     monkeypatch.setattr(kg.stores.oxigraph, "PART_BYTES", 1)  # every load counts as large
+    monkeypatch.setattr(importlib.import_module("kg.validation.parts"), "PART_BYTES", 1)
     monkeypatch.setattr(importlib.import_module("kg.validation.validator"), "PART_BYTES", 1)  # the package exports a function of that name
     broken = tmp_path / "broken.ttl"
     text = (FIXTURES / "conflicting-source.ttl").read_text()
@@ -185,6 +193,7 @@ def test_loading_into_a_large_store_validates_the_new_file_with_the_stored_graph
     reports = {}
     for mode, limit in (("whole", 10**12), ("parts", 1)):
         monkeypatch.setattr(kg.stores.oxigraph, "PART_BYTES", limit)
+        monkeypatch.setattr(importlib.import_module("kg.validation.parts"), "PART_BYTES", limit)
         monkeypatch.setattr(importlib.import_module("kg.validation.validator"), "PART_BYTES", limit)
         with FactStore(tmp_path / mode) as store:
             store.load(default_load_paths())

@@ -152,7 +152,7 @@ class Store(Protocol):
              progress: Callable[[str], None] | None = None, records: dict[str, str] | None = None) -> LoadReport:
         """Validate files with the rest of the store and write them all (the full path of :func:`kg.services.load.load`)."""
 
-    def validate(self, graphs: Iterable[str] | None = None) -> ValidationReport:
+    def validate(self, graphs: Iterable[str] | None = None, *, part_bytes: int | None = None) -> ValidationReport:
         """Validate everything, or the given graphs with what they depend on (their own nodes' problems)."""
 
     def export(self, format: str = "trig", *, output: BinaryIO | None = None) -> bytes | None:
@@ -198,6 +198,39 @@ def validate_graphs(store: Store, graphs: Iterable[str]) -> ValidationReport:
     own = [store.graph(iri) for iri in chosen]
     nodes = set().union(*(own_nodes(graph) for graph in own))
     return validate([*own, *(store.graph(iri) for iri in context)], only=nodes)
+
+
+#: Roughly, for deciding when what a store holds is large enough to validate in parts.
+TURTLE_BYTES_PER_TRIPLE = 50
+
+
+def validate_with_stored(files: list[FactsFile], graphs: dict[str, int], *, read: Callable[[str], Graph],
+                         dump: Callable[[str, Path], None], part_bytes: int | None = None) -> ValidationReport:
+    """Validate files together with stored graphs (IRI → triples): whole when small, else with each graph
+    dumped to a temporary folder (``dump(iri, path)`` writes it as N-Triples) and validated in parts
+    (:mod:`kg.validation.parts`), so memory stays bounded on either store; the report is the same.
+    """
+    import dataclasses
+    import tempfile
+
+    from kg.validation.parts import PART_BYTES
+    from kg.validation.validator import validate
+
+    limit = part_bytes if part_bytes is not None else PART_BYTES
+    size = sum(f.path.stat().st_size for f in files) + sum(graphs.values()) * TURTLE_BYTES_PER_TRIPLE
+    if size <= limit:
+        return validate([*files, *(read(iri) for iri in graphs)])
+    with tempfile.TemporaryDirectory(prefix="kg-validate-") as folder:
+        dumped = []
+        for number, iri in enumerate(graphs):
+            dumped.append(Path(folder) / f"{number:06d}.nt")
+            dump(iri, dumped[-1])
+        report = validate([*(f.path for f in files), *dumped], part_bytes=limit)
+    # As for graphs validated whole: a problem in a stored graph names no file (the temporary ones are gone).
+    temporary = {str(path) for path in dumped}
+    report.problems = [dataclasses.replace(p, file=None, line=None) if p.file in temporary else p
+                       for p in report.problems]
+    return report
 
 
 def display_path(path: Path) -> str:

@@ -13,9 +13,7 @@ before that load) and says so in :attr:`FactStore.recovered`.
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import tempfile
 from collections.abc import Callable, Iterable
 from typing import BinaryIO
 from pathlib import Path
@@ -30,16 +28,14 @@ from kg.model.rdffiles import FactsFile, read_facts_file, sniff_facts_file
 from kg.queries.engines import OxigraphEngine, term_from_oxigraph
 from kg.stores.hashing import file_sha256
 from kg.validation.parts import PART_BYTES
-from kg.stores.base import (TRIPLE_FORMATS, LoadReport, export_format, export_graphs, display_path, expand_paths, now_utc, read_manifest, remove_graphs_update,
-                            validate_graphs)
-from kg.validation.validator import ValidationReport, validate
+from kg.stores.base import (TRIPLE_FORMATS, LoadReport, display_path, expand_paths, export_format, export_graphs,
+                            now_utc, read_manifest, remove_graphs_update, validate_graphs, validate_with_stored)
+from kg.validation.validator import ValidationReport
 
 #: Where the store lives unless ``--store`` or ``KG_STORE`` says otherwise.
 DEFAULT_STORE = Path(".kg/store")
 #: Journal entries (in the manifest graph): graphs a file-by-file load is creating.
 PENDING_GRAPH = URIRef(BASE + "id/manifest#pendingGraph")
-#: Roughly, for deciding when a store is large enough to validate in parts.
-_TURTLE_BYTES_PER_TRIPLE = 50
 
 def default_store_path(start: Path | None = None) -> Path:
     """``$KG_STORE`` if set; else the project's store, found the way git finds its repository.
@@ -270,21 +266,10 @@ class FactStore:
     def _validate_with(self, files: list[FactsFile], graphs: dict[str, int], *,
                        part_bytes: int | None = None) -> ValidationReport:
         """Validate files together with some of the store's graphs (IRI → triples), in parts when that is large."""
-        limit = part_bytes if part_bytes is not None else PART_BYTES
-        iris = list(graphs)
-        size = sum(f.path.stat().st_size for f in files) + sum(graphs.values()) * _TURTLE_BYTES_PER_TRIPLE
-        if size <= limit:
-            return validate([*files, *(self.graph(iri) for iri in iris)])
-        with tempfile.TemporaryDirectory(prefix="kg-validate-") as folder:
-            dumped = []
-            for number, iri in enumerate(iris):
-                dumped.append(Path(folder) / f"{number:06d}.ttl")
-                self._store.dump(output=str(dumped[-1]), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(iri))
-            report = validate([*(f.path for f in files), *dumped], part_bytes=limit)
-        # As for graphs validated whole: a problem in a stored graph names no file (the temporary ones are gone).
-        temporary = {str(path) for path in dumped}
-        report.problems = [dataclasses.replace(p, file=None) if p.file in temporary else p for p in report.problems]
-        return report
+        def dump(iri: str, path: Path) -> None:
+            self._store.dump(output=str(path), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(iri))
+
+        return validate_with_stored(files, graphs, read=self.graph, dump=dump, part_bytes=part_bytes)
 
     def export(self, format: str = "trig", *, output: BinaryIO | None = None) -> bytes | None:
         """Serialise the store (named graphs kept in ``trig``, ``nquads`` and ``jsonld``).

@@ -43,9 +43,9 @@ from kg.model.errors import BadInputError, KgError, ValidationFailed
 from kg.model.namespaces import BOOKKEEPING_GRAPHS, MANIFEST_GRAPH, RETRACTIONS_GRAPH
 from kg.model.rdffiles import FactsFile, read_facts_file, read_turtle, sniff_facts_file
 from kg.queries.engines import SelectResult, term_from_oxigraph, too_many_rows
-from kg.stores.base import (LoadReport, export_format, export_graphs, display_path, expand_paths, now_utc, read_manifest, remove_graphs_update,
-                            validate_graphs)
-from kg.validation.validator import ValidationReport, validate
+from kg.stores.base import (LoadReport, display_path, expand_paths, export_format, export_graphs, now_utc,
+                            read_manifest, remove_graphs_update, validate_graphs, validate_with_stored)
+from kg.validation.validator import ValidationReport
 
 #: HTTP statuses worth another try: the server may be restarting or overloaded.
 _RETRY_STATUSES = {502, 503, 504}
@@ -319,24 +319,41 @@ class RemoteStore:
 
     def graph(self, iri: str) -> Graph:
         """One named graph, fetched with GSP GET (or CONSTRUCT where GSP is missing)."""
+        return _triples(self._graph_answer(iri), f"Reading graph <{iri}>", self.endpoint.gsp_url)
+
+    def _graph_answer(self, iri: str) -> Answer:
+        """One named graph as the server sends it (N-Triples), whole."""
         try:
             answer = self._request("GET", self.endpoint.gsp_url, what=f"Reading graph <{iri}>", params={"graph": iri},
                                    headers={"Accept": "application/n-triples"})
-            return _triples(_whole(answer, f"Reading graph <{iri}>", self.endpoint.gsp_url), f"Reading graph <{iri}>",
-                            self.endpoint.gsp_url)
+            return _whole(answer, f"Reading graph <{iri}>", self.endpoint.gsp_url)
         except _NoGraphStore:
             # Only where the server has no Graph Store Protocol; a refusal (401, 403, 500…) is an error.
             if self.endpoint.gsp_given:
                 raise
-        return self.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}")
+        answer = self._request("POST", self.endpoint.query_url, what=f"Reading graph <{iri}>",
+                               data={"query": f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"},
+                               headers={"Accept": "application/n-triples"})
+        return _whole(answer, f"Reading graph <{iri}>", self.endpoint.query_url)
+
+    def _validate_with(self, files: list[FactsFile], graphs: dict[str, int], *,
+                       part_bytes: int | None = None) -> ValidationReport:
+        """Validate files together with some of the server's graphs (IRI → triples), in parts when that is large:
+        each graph is then written to a temporary file as the server sends it, never held whole in memory."""
+        def dump(iri: str, path: Path) -> None:
+            path.write_bytes(self._graph_answer(iri).content)
+
+        return validate_with_stored(files, graphs, read=self.graph, dump=dump, part_bytes=part_bytes)
 
     @property
     def engine(self) -> RemoteEngine:
         """An engine whose default graph is the union of the store's named graphs."""
         return RemoteEngine(self, list(self.graphs()))
 
-    def validate(self, graphs: Iterable[str] | None = None) -> ValidationReport:
+    def validate(self, graphs: Iterable[str] | None = None, *, part_bytes: int | None = None) -> ValidationReport:
         """Validate what the store holds: all of kg's graphs, or the given ones with what they depend on.
+
+        A large store is validated in parts, as the embedded one is (:func:`kg.stores.base.validate_with_stored`).
 
         A graph is checked together with the ontology, the reference data (every graph that is
         not a source's) and the sources it points into; the report keeps the problems of the
@@ -347,7 +364,7 @@ class RemoteStore:
         """
         if graphs:
             return validate_graphs(self, graphs)
-        return validate([self.graph(iri) for iri in self.graphs()])
+        return self._validate_with([], self.graphs(), part_bytes=part_bytes)
 
     # --- writing ------------------------------------------------------------------------
 
@@ -382,8 +399,7 @@ class RemoteStore:
             raise BadInputError("Two of the files describe the same source; each source must be in one file.")
         if check:
             step("validating")
-            kept = [self.graph(iri) for iri in self.graphs() if iri not in names]
-            report = validate([*files, *kept])
+            report = self._validate_with(files, {iri: n for iri, n in self.graphs().items() if iri not in names})
             if not report.conforms:
                 raise ValidationFailed(report)
         else:
