@@ -104,3 +104,51 @@ def _embedded():
     store = FactStore.in_memory()
     store.load(default_load_paths())
     return store
+
+
+FOREIGN = "http://example.org/someone-elses-data"
+
+
+@pytest.mark.parametrize("kind", ["oxigraph-serve", "virtuoso"])
+def test_graphs_kg_does_not_manage_are_left_alone_and_never_block_a_load(stores, kind):
+    """Someone else's graph in the same store — here one kg's shapes would reject — is not kg's: not listed,
+    validated, queried, exported or touched; a load beside it validates and writes as if it were not there.
+    (Virtuoso's own system graphs are there all along.)"""
+    from kg.services.load import load
+
+    store = stores[kind]
+    kg = "https://w3id.org/conflict-kg/ontology#"
+    store.update(f"INSERT DATA {{ GRAPH <{FOREIGN}> {{ <http://example.org/x> a <{kg}QuantityClaim> ; "
+                 f"<{kg}value> -5 ; <{kg}statedIn> <https://w3id.org/conflict-kg/id/source/newsweek-isis-attacks-2024> }} }}")
+    try:
+        assert FOREIGN not in store.graphs() and store.graphs() == stores["embedded"].graphs()
+        assert store.validate().conforms
+        report = store.load([MULTI / "fictional-wire-2024.ttl"])  # validated with every graph kg keeps there
+        assert report.conforms and list(report.graphs) == ["https://w3id.org/conflict-kg/id/source/fictional-wire-2024"]
+        assert load(store, FILES).conforms  # the whole corpus validated and written beside it
+        assert load(store, FILES).graphs == {}  # and again: everything unchanged, skipped
+        overview = run_query("overview", store=store).rows
+        assert overview == run_query("overview", store=stores["embedded"]).rows
+        assert b"example.org" not in store.export("nquads")
+        left = store.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{FOREIGN}> {{ ?s ?p ?o }} }}").rows
+        assert int(left[0][0]) == 3
+    finally:
+        store.update(f"DROP SILENT GRAPH <{FOREIGN}>")
+
+
+def test_virtuosos_authenticated_endpoint_is_answered_with_digest_and_a_wrong_password_is_refused(stores, monkeypatch):
+    """Virtuoso's /sparql-auth challenges with HTTP Digest (dba/dba on a fresh database)."""
+    from kg.stores.sparql_protocol import EndpointError
+
+    url = stores["virtuoso"].endpoint.query_url.replace("/sparql", "/sparql-auth")
+    monkeypatch.setenv("KG_ENDPOINT_USER", "dba")
+    monkeypatch.setenv("KG_ENDPOINT_PASSWORD", "dba")
+    with RemoteStore(Endpoint.at(url, server="virtuoso", timeout=60)) as store:
+        assert store.graphs() == stores["embedded"].graphs()
+        assert run_query("compare-periods", store=store).rows[0]["value_a"] == 153
+    monkeypatch.setenv("KG_ENDPOINT_PASSWORD", "not-the-password")
+    with RemoteStore(Endpoint.at(url, server="virtuoso", timeout=60)) as store:
+        with pytest.raises(EndpointError) as refused:
+            store.graphs()
+    message = str(refused.value)
+    assert "401" in message and "not-the-password" not in message and "set KG_ENDPOINT_USER" not in message

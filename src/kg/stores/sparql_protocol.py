@@ -261,11 +261,15 @@ class RemoteStore:
         return target
 
     def _switch_to_digest(self, response: requests.Response) -> bool:
-        """Answer a Digest challenge (Virtuoso's authenticated endpoints) with the same credentials, once."""
+        """Answer a Digest challenge (Virtuoso's authenticated endpoints) with the same credentials, once.
+
+        Virtuoso answers credentials sent as Basic with a bare 401, no challenge at all: that too is
+        answered with Digest once (requests then reads the challenge of the unauthenticated request).
+        """
         challenge = response.headers.get("WWW-Authenticate", "")
         credentials_ = self.endpoint.auth
-        if credentials_ and challenge.lower().startswith("digest") and not isinstance(self.session.auth,
-                                                                                        requests.auth.HTTPDigestAuth):
+        if credentials_ and (not challenge or challenge.lower().startswith("digest")) and not isinstance(
+                self.session.auth, requests.auth.HTTPDigestAuth):
             self.session.auth = self._once.auth = requests.auth.HTTPDigestAuth(*credentials_)
             return True
         return False
