@@ -213,3 +213,37 @@ def test_a_forced_removal_makes_the_next_load_validate_everything(target, corpus
         with pytest.raises(ValidationFailed) as failure:
             load(store, [corpus])
         assert violations(failure.value.report) == violations(full_validation(corpus)) != []
+
+
+def test_on_virtuoso_too_reloads_cost_what_changed_adds_check_against_the_store_and_stats_see_kgs_graphs(corpus, tmp_path):
+    """The reload verdicts, kg add, kg validate --graph and kg stats on a real Virtuoso (one server, in sequence)."""
+    from click.testing import CliRunner
+
+    from kg.cli.commands import main
+    from kg.services.add import add_files
+    from servers import virtuoso_server
+
+    with virtuoso_server(tmp_path / "virtuoso") as url, \
+            RemoteStore(Endpoint.at(url, server="virtuoso", timeout=60)) as store:
+        assert load(store, [corpus]).conforms
+        again = load(store, [corpus])
+        assert again.graphs == {} and len(again.skipped) == 4
+        edit(corpus / MONITOR.name, "kg:value 160 ;", "kg:value 153 ;")  # a valid correction
+        corrected = load(store, [corpus])
+        assert corrected.replaced == [MONITOR_GRAPH] and len(corrected.skipped) == 3
+        assert len(history(store, MONITOR_GRAPH)) == 2
+        before = snapshot(store)
+        edit(corpus / MONITOR.name, "kg:measure measure:attacks-claimed ;", "kg:measure measure:nowhere ;")
+        with pytest.raises(ValidationFailed) as failure:
+            load(store, [corpus])
+        assert violations(failure.value.report) == violations(full_validation(corpus)) != []
+        assert snapshot(store) == before
+        added = add_files(store, [FIXTURES / "conflicting-source.ttl"])
+        assert added.added and "https://w3id.org/conflict-kg/id/source/fixture-conflicting-monitor" in store.graphs()
+        assert any(p.shape == "kgsh:ConflictingFigureShape" for p in added.validation.problems)  # checked against the store
+        endpoint = ["--endpoint", url, "--server", "virtuoso"]
+        checked = CliRunner().invoke(main, ["validate", *endpoint, "--graph", MONITOR_GRAPH])
+        assert checked.exit_code == 0 and "Validation conforms" in checked.output
+        stats = CliRunner().invoke(main, ["stats", *endpoint])
+        assert stats.exit_code == 0 and "Fictional Monitor" in stats.output
+        assert "virtrdf" not in stats.output and "/DAV/" not in stats.output  # Virtuoso's own graphs are not kg's

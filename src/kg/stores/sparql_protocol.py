@@ -21,6 +21,7 @@ credentials (Basic, or Digest where the server asks for it) go nowhere else.
 
 from __future__ import annotations
 
+import json
 import netrc
 import os
 import socket
@@ -286,16 +287,21 @@ class RemoteStore:
                                                "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}),
                         what, self.endpoint.query_url)
         try:
-            solutions = ox.parse_query_results(answer.content, format=ox.QueryResultsFormat.JSON)
+            try:
+                parsed = _select_result(answer.content)
+            except SyntaxError as exc:
+                if "bnode" not in str(exc).lower():
+                    raise
+                # Virtuoso names blank nodes "nodeID://b10006", which the results format's parser refuses.
+                parsed = _select_result(_blank_nodes_renamed(answer.content))
         except (SyntaxError, ValueError, OSError) as exc:
             raise EndpointError(
                 f"{what}: the answer from {redact(self.endpoint.query_url)} is not SPARQL JSON results ({exc}); "
                 "is the URL the store's SPARQL query endpoint?"
             ) from None
-        if not isinstance(solutions, ox.QuerySolutions):
+        if parsed is None:
             raise EndpointError(f"{what}: {redact(self.endpoint.query_url)} answered a boolean to a SELECT query.")
-        variables = [v.value for v in solutions.variables]
-        return SelectResult(variables, [tuple(term_from_oxigraph(row[v]) for v in variables) for row in solutions])
+        return parsed
 
     def graphs(self) -> dict[str, int]:
         """Triples per graph kg keeps there: those its manifest records, and its retractions.
@@ -654,6 +660,31 @@ def _read_capped(response: requests.Response, limit: int, what: str, url: str) -
     except requests.exceptions.RequestException as exc:
         raise EndpointError(_connection_message(what, url, _reason(exc))) from None
     return b"".join(chunks)
+
+
+def _select_result(content: bytes) -> SelectResult | None:
+    """SPARQL JSON results read whole (pyoxigraph's parser); ``None`` for a boolean answer."""
+    solutions = ox.parse_query_results(content, format=ox.QueryResultsFormat.JSON)
+    if not isinstance(solutions, ox.QuerySolutions):
+        return None
+    variables = [v.value for v in solutions.variables]
+    return SelectResult(variables, [tuple(term_from_oxigraph(row[v]) for v in variables) for row in solutions])
+
+
+def _blank_nodes_renamed(content: bytes) -> bytes:
+    """The results with every blank node label made a plain one (the same label, the same node).
+
+    >>> _blank_nodes_renamed(b'{"head":{"vars":["s"]},"results":{"bindings":[{"s":{"type":"bnode","value":"nodeID://b1"}}]}}')
+    b'{"head": {"vars": ["s"]}, "results": {"bindings": [{"s": {"type": "bnode", "value": "bfb0b4507dd5ea16e"}}]}}'
+    """
+    import hashlib
+
+    data = json.loads(content)
+    for binding in data.get("results", {}).get("bindings", []):
+        for term in binding.values():
+            if isinstance(term, dict) and term.get("type") == "bnode":
+                term["value"] = "b" + hashlib.sha256(str(term.get("value")).encode("utf-8")).hexdigest()[:16]
+    return json.dumps(data).encode("utf-8")
 
 
 def _triples(answer: Answer, what: str, url: str) -> Graph:
