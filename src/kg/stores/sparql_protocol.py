@@ -98,6 +98,10 @@ SERVERS: dict[str, dict[str, str | None]] = {
     "fuseki": {"update": "update", "gsp": "data"},  # /ds/sparql, /ds/update, /ds/data (documented, not tested)
     "virtuoso": {"update": None, "gsp": "sparql-graph-crud"},  # /sparql takes updates; GSP at /sparql-graph-crud
 }
+#: Text a server's queries begin with. Virtuoso's optimiser reorders joins by estimates that, on
+#: kg's queries, cost seconds at demo size (compare-periods 1.8 s); kg's queries are written with
+#: the selective pattern first, so Virtuoso is told to keep the written order (0.03 s; the same rows).
+QUERY_PREAMBLE = {"virtuoso": 'DEFINE sql:select-option "order"\n'}
 
 
 def credentials(url: str) -> tuple[str, str] | None:
@@ -128,6 +132,8 @@ class Endpoint:
             drips its answer does not extend it).
         retries: How many times an idempotent request is tried again.
         max_answer_bytes: The largest answer kg reads; a larger one is an error.
+        server: Which server it is, if said (a key of :data:`SERVERS`): its queries then begin
+            with what that server needs (:data:`QUERY_PREAMBLE`).
 
     >>> e = Endpoint.at("http://127.0.0.1:7878/query")
     >>> e.update_url, e.gsp_url
@@ -141,6 +147,7 @@ class Endpoint:
     retries: int = 2
     gsp_given: bool = False
     max_answer_bytes: int = 512 * 2**20
+    server: str | None = None
 
     @classmethod
     def at(cls, query_url: str, *, gsp_url: str | None = None, update_url: str | None = None,
@@ -169,6 +176,7 @@ class Endpoint:
             timeout=timeout,
             retries=retries,
             gsp_given=gsp_url is not None,
+            server=server,
         )
 
     @property
@@ -280,6 +288,7 @@ class RemoteStore:
     def select(self, sparql: str, *, default_graphs: Iterable[str] = ()) -> SelectResult:
         """Run a SELECT query with the SPARQL 1.1 Protocol; the default graph is the merge of ``default_graphs``."""
         what = "Querying the endpoint"
+        sparql = QUERY_PREAMBLE.get(self.endpoint.server or "", "") + sparql
         form = urlencode([("query", sparql), *(("default-graph-uri", graph) for graph in default_graphs)])
         # The charset said outright: Virtuoso reads an unlabelled form as Latin-1 ("→" came back as "?").
         answer = _whole(self._request("POST", self.endpoint.query_url, what=what, data=form.encode("ascii"),
