@@ -68,6 +68,16 @@ def render() -> str:
             raw = kg.get("oxigraph_seconds") or ((r["queries_oxigraph"]["result"] or {}).get(name) or {}).get("seconds")
             lines.append(f"| query `{name}` (s, median) | {_s(kg['seconds'])} | {_s(raw) if raw else 'not run'} | "
                          f"{_t((r['queries_rdflib']['result'] or {}).get(name))} | |")
+        servers = (r.get("queries_on_servers") or {}).get("result")
+        if servers:
+            lines.append("")
+            lines.append("| query on a server (s, median) | Virtuoso 7.2 | oxigraph serve | Virtuoso / Oxigraph |")
+            lines.append("|---|---:|---:|---:|")
+            for name in sorted(servers):
+                q = servers[name]
+                shown = f"{'> ' if q['virtuoso_stopped'] else ''}{_s(q['virtuoso_seconds'])}"
+                lines.append(f"| `{name}` | {shown} | {_s(q['oxigraph_seconds'])} | "
+                             f"{q['virtuoso_seconds'] / max(q['oxigraph_seconds'], 1e-9):.1f} |")
         lines.append("")
         for t in record["targets"]:
             sign = "≥" if t["higher_is_better"] else "≤"

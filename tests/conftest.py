@@ -100,3 +100,14 @@ def _memoise_rdflib_query_translation() -> None:
 
 
 _memoise_rdflib_query_translation()
+
+
+#: The files that take longest, run first: with `make test` handing out whole files to workers
+#: (--dist loadfile), a long file handed out last would leave one worker running on alone.
+LONGEST_FIRST = ("test_readme_script.py", "test_validation_engines.py", "test_servers.py", "test_reload.py",
+                 "test_report.py", "test_lifecycle.py", "test_incremental.py", "test_endpoint.py", "test_crash.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(Path(str(item.fspath)).name, len(rank)))

@@ -47,8 +47,9 @@ EXPECTED = {
     "kg load tests/fixtures/multi/*.ttl": ["Fictional Wire", "Fictional Gazette", "relay variation", "Monday"],
     "kg validate": ["Validation conforms"],
     "pyshacl -s ontology/shapes.ttl": ["Conforms: True"],
-    "T=tests/fixtures/fictional-monitor-2024.txt": ["3 quotes placed in the text", "disagrees with", "161",
-                                                    "The monitor withdrew the figure"],
+    "T=tests/fixtures/fictional-monitor-2024.txt": ["3 quotes placed in the text", "disagrees with",
+                                                    '+ fictional-monitor-2024/attacks-2024-h1 kg:value "161"',
+                                                    "The monitor corrected 160 to 161", "The monitor withdrew the figure"],
     "kg load": ["unchanged"],
     "kg report --out report.html": ["wrote report.html"],
 }

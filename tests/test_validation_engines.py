@@ -54,7 +54,7 @@ def test_engines_agree_on_broken_facts(facts_graph, reference_graph, update, sha
 
 
 def test_engines_agree_on_a_synthetic_corpus_and_find_every_planted_violation(tmp_path):
-    summary = synthesize(sources=12, seed=5, out=tmp_path, invalid_share=0.5, conflict_share=0.3)
+    summary = synthesize(sources=8, seed=5, out=tmp_path, invalid_share=0.5, conflict_share=0.3)
     files = [ontology_path(), *sorted((tmp_path / "facts").glob("*.ttl"))]
     from kg.model.resources import facts_dir
 
@@ -128,7 +128,7 @@ def test_validation_in_parts_gives_the_whole_report_on_broken_facts(facts_graph,
 def test_validation_in_parts_gives_the_whole_report_on_a_synthetic_corpus(tmp_path, part_bytes):
     from kg.model.resources import facts_dir
 
-    synthesize(sources=12, seed=5, out=tmp_path, invalid_share=0.5, conflict_share=0.3)
+    synthesize(sources=8, seed=5, out=tmp_path, invalid_share=0.5, conflict_share=0.3)
     files = [ontology_path(), facts_dir() / "reference.ttl", *sorted((tmp_path / "facts").glob("*.ttl")),
              *sorted(facts_dir().glob("n*.ttl"))]
     whole, parts = validate(files, part_bytes=10**12), validate(files, part_bytes=part_bytes)
