@@ -363,6 +363,7 @@ def m_queries_on_servers(corpus: Path, work: Path) -> dict:
     # reporting-chain needs words; who-said is asked as an analyst asks it, of one figure (a lookup)
     params = {"reporting-chain": {"text": "attacks"}, "who-said": {"value": "153"}}
     shutil.rmtree(work / "server-queries", ignore_errors=True)
+    (work / "server-queries").mkdir()
     process, base = _server(work / "server-queries" / "oxigraph")
     out: dict = {}
     try:
