@@ -27,7 +27,8 @@ BIN = Path(sys.executable).parent
 NOT_RUN = {
     "pip install oxigraph": "a server on port 7878 and /data: tests/test_endpoint.py runs these commands on a real "
                             "oxigraph serve on a free port",
-    "isql-vt 1111 dba dba": "Virtuoso on its default ports: tests/test_servers.py starts one and runs them",
+    "sudo apt-get install virtuoso-opensource": "Virtuoso on its default ports: tests/test_servers.py starts Debian's "
+                                                "package on free ports and runs these commands",
     "kg load --endpoint http://localhost:3030/kg/sparql --server fuseki": "Fuseki: documented only, as the README says",
     "kg load --endpoint http://localhost:7200/repositories/kg \\": "GraphDB: documented only, as the README says",
 }
