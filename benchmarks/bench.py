@@ -34,6 +34,11 @@ TRIPLES_PER_SOURCE = 257
 FIXED_TRIPLES = 5_000  # ontology, reference data and synthetic reference data
 
 
+#: Parameters the stored queries are run with: reporting-chain needs words; who-said is asked as an
+#: analyst asks it, of one figure (a lookup).
+QUERY_PARAMS = {"reporting-chain": {"text": "attacks"}, "who-said": {"value": "153"}}
+
+
 # --- measurements, each run in its own process ------------------------------------------------
 
 
@@ -187,8 +192,7 @@ def m_queries(corpus: Path, work: Path, engine: str) -> dict:
     from kg.queries.catalogue import load_catalogue, run_query
 
     catalogue = load_catalogue()
-    # reporting-chain needs words; who-said is asked as an analyst asks it, of one figure (a lookup)
-    params = {"reporting-chain": {"text": "attacks"}, "who-said": {"value": "153"}}
+    params = QUERY_PARAMS
     repeat = int(os.environ.get("KG_BENCH_REPEAT", "5"))
     out = {}
     if engine == "kg":
@@ -360,8 +364,7 @@ def m_queries_on_servers(corpus: Path, work: Path) -> dict:
     from kg.stores.sparql_protocol import Endpoint, EndpointError, RemoteStore
 
     limit = float(os.environ.get("KG_BENCH_SERVER_QUERY_LIMIT", "60"))
-    # reporting-chain needs words; who-said is asked as an analyst asks it, of one figure (a lookup)
-    params = {"reporting-chain": {"text": "attacks"}, "who-said": {"value": "153"}}
+    params = QUERY_PARAMS
     shutil.rmtree(work / "server-queries", ignore_errors=True)
     (work / "server-queries").mkdir()
     process, base = _server(work / "server-queries" / "oxigraph")

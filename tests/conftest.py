@@ -68,6 +68,19 @@ def rdflib_engine() -> RdflibEngine:
     return RdflibEngine(dataset_from_files(default_load_paths()))
 
 
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory) -> Path:
+    """An embedded store on disk, loaded by `kg load` (one per test module), for in-process CLI tests."""
+    from click.testing import CliRunner
+
+    from kg.cli.commands import main
+
+    path = tmp_path_factory.mktemp("kg") / "store"
+    result = CliRunner().invoke(main, ["load", "--store", str(path)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
 @pytest.fixture()
 def project_copy(tmp_path) -> Path:
     """A writable copy of ontology/ and facts/, for tests that edit files."""

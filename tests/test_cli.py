@@ -17,14 +17,6 @@ from kg.model.resources import facts_dir
 from conftest import FIXTURES
 
 
-@pytest.fixture(scope="module")
-def store_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("kg") / "store"
-    result = CliRunner().invoke(main, ["load", "--store", str(path)])
-    assert result.exit_code == 0, result.output
-    return path
-
-
 def kg(*args, **kwargs):
     return CliRunner().invoke(main, list(map(str, args)), **kwargs)
 

@@ -19,13 +19,6 @@ KG = [sys.executable, "-m", "kg.cli.commands"]
 CARTESIAN_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }\n"
 
 
-@pytest.fixture(scope="module")
-def store_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("limits") / "store"
-    assert CliRunner().invoke(main, ["load", "--store", str(path)]).exit_code == 0
-    return path
-
-
 def kg(*args):
     return CliRunner().invoke(main, list(map(str, args)))
 

@@ -55,13 +55,6 @@ def test_a_page_runs_with_the_same_answer_on_both_engines(loaded_store, rdflib_e
     assert loaded_store.engine.select(sparql).rows == rdflib_engine.select(sparql).rows
 
 
-@pytest.fixture(scope="module")
-def store_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("kg") / "store"
-    assert CliRunner().invoke(main, ["load", "--store", str(path)]).exit_code == 0
-    return path
-
-
 def kg(*args):
     return CliRunner().invoke(main, list(map(str, args)))
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from rdflib import Literal
 
-from kg.authoring.quotes import CONTEXT_CHARACTERS, figures, sentences
+from kg.authoring.quotes import context_around, figures, sentences
 
 #: Words by which a report attributes a statement to someone.
 REPORTING = ("according to", "said", "says", "say", "told", "announced", "reported", "stated", "claimed", "estimated",
@@ -49,8 +49,9 @@ def drafts(text: str) -> list[Draft]:
     return found
 
 
-def draft_claims(text: str, *, source_id: str, language: str = "en") -> str:
-    """Turtle for one claim stub per drafted sentence, to append to a new source's file.
+def draft_claims(text: str, *, source_id: str, language: str = "en", found: list[Draft] | None = None) -> str:
+    """Turtle for one claim stub per drafted sentence (``found``, by default :func:`drafts` of the text),
+    to append to a new source's file.
 
     >>> ttl = draft_claims("In July, ISIS claimed 12 attacks, the AP said.", source_id="example-2024")
     >>> "claim:draft-01" in ttl and 'oa:exact "In July, ISIS claimed 12 attacks, the AP said."' in ttl
@@ -58,7 +59,7 @@ def draft_claims(text: str, *, source_id: str, language: str = "en") -> str:
     >>> "oa:start 0 ; oa:end 46 ]" in ttl
     True
     """
-    found = drafts(text)
+    found = drafts(text) if found is None else found
     if not found:
         return ("\n# kg new-source --draft found no sentence with a figure or a reporting verb in the text:\n"
                 "# write the claims from the examples above.\n")
@@ -72,8 +73,7 @@ def draft_claims(text: str, *, source_id: str, language: str = "en") -> str:
 """]
     for number, draft in enumerate(found, 1):
         exact = text[draft.start:draft.end]
-        prefix = text[max(0, draft.start - CONTEXT_CHARACTERS):draft.start]
-        suffix = text[draft.end:draft.end + CONTEXT_CHARACTERS]
+        prefix, suffix = context_around(text, draft.start, draft.end)
         said = [f"figures: {', '.join(draft.figures)}"] if draft.figures else []
         said += [f"reported with: {', '.join(draft.reporting)}"] if draft.reporting else []
         context = "".join(f"\n            oa:{name} {Literal(value).n3()} ;" for name, value in (("prefix", prefix),

@@ -355,6 +355,15 @@ def coverage(text: str, graph: Graph) -> CoverageReport:
 CONTEXT_CHARACTERS = 32
 
 
+def context_around(text: str, start: int, end: int) -> tuple[str, str]:
+    """The oa:prefix and oa:suffix of the words at start..end: up to :data:`CONTEXT_CHARACTERS` either side.
+
+    >>> context_around("It saw 12 attacks. Then more.", 7, 17)
+    ('It saw ', '. Then more.')
+    """
+    return text[max(0, start - CONTEXT_CHARACTERS):start], text[end:end + CONTEXT_CHARACTERS]
+
+
 @dataclass
 class AnchorReport:
     """The outcome of :func:`anchor_quotes`: how many quotes were checked and changed, and those it could not place."""
@@ -430,10 +439,11 @@ def anchor_quotes(text: str, graph: Graph) -> AnchorReport:
             start = found[0]
             end = start + len(exact)
             wanted = {}
+            prefix, suffix = context_around(text, start, end)
             if hints["prefix"] is None or not text[:start].endswith(str(hints["prefix"])):  # a right one is kept
-                wanted[(quote, OA.prefix)] = Literal(text[max(0, start - CONTEXT_CHARACTERS):start])
+                wanted[(quote, OA.prefix)] = Literal(prefix)
             if hints["suffix"] is None or not text[end:].startswith(str(hints["suffix"])):
-                wanted[(quote, OA.suffix)] = Literal(text[end:end + CONTEXT_CHARACTERS])
+                wanted[(quote, OA.suffix)] = Literal(suffix)
             if position is None:
                 position = BNode()
                 graph.add((resource, OA.hasSelector, position))

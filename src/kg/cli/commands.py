@@ -718,14 +718,15 @@ def new_source(source_id, title, publisher, url, source_text, language, out_dir,
     text = read_text(source_text) if source_text else None
     ttl = new_source_template(source_id=source_id, title=title, publisher=publisher, url=url, text=text,
                               text_file=source_text.name if source_text else None, language=language)
-    stubs = ""
+    stubs = drafted = ""
     if draft:
         from kg.authoring.draft import draft_claims, drafts
 
-        stubs = draft_claims(text, source_id=source_id, language=language)
+        found = drafts(text)
+        stubs = draft_claims(text, source_id=source_id, language=language, found=found)
+        drafted = f" with {len(found)} claim stubs to complete or delete"
     out_dir.mkdir(parents=True, exist_ok=True)
     write_text(target, ttl + stubs)
-    drafted = f" with {len(drafts(text))} claim stubs to complete or delete" if draft else ""
     click.echo(f"wrote {target}{drafted}: fill in its claims from the examples at its end, then "
                f"`kg verify-quotes`, `kg coverage` and `kg add {target} --dry-run`.")
 

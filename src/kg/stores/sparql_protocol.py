@@ -246,10 +246,12 @@ class RemoteStore:
                     url = self._redirect(method, url, response, what)
                     continue
                 content = _read_capped(response, self.endpoint.max_answer_bytes, what, url)
-                answer = Answer(response.status_code, response.reason, response.headers.get("Content-Type", ""), content,
-                                response.headers.get(_CUT_AT_HEADER))
+                answer = Answer(response.status_code, response.reason, response.headers.get("Content-Type", ""), content)
+                cut_at = response.headers.get(_CUT_AT_HEADER)
             if answer.status >= 400:
                 raise _http_error(what, url, answer, credentials_given=self.session.auth is not None)
+            if cut_at is not None:
+                raise _cut_error(what, url, cut_at)
             return answer
         raise EndpointError(f"{what}: {redact(url)} redirected more than {_MAX_REDIRECTS} times.")
 
@@ -291,10 +293,9 @@ class RemoteStore:
         sparql = QUERY_PREAMBLE.get(self.endpoint.server or "", "") + sparql
         form = urlencode([("query", sparql), *(("default-graph-uri", graph) for graph in default_graphs)])
         # The charset said outright: Virtuoso reads an unlabelled form as Latin-1 ("→" came back as "?").
-        answer = _whole(self._request("POST", self.endpoint.query_url, what=what, data=form.encode("ascii"),
-                                      headers={"Accept": "application/sparql-results+json",
-                                               "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}),
-                        what, self.endpoint.query_url)
+        answer = self._request("POST", self.endpoint.query_url, what=what, data=form.encode("ascii"),
+                               headers={"Accept": "application/sparql-results+json",
+                                        "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
         try:
             try:
                 parsed = _select_result(answer.content)
@@ -343,17 +344,14 @@ class RemoteStore:
     def _graph_answer(self, iri: str) -> Answer:
         """One named graph as the server sends it (N-Triples), whole."""
         try:
-            answer = self._request("GET", self.endpoint.gsp_url, what=f"Reading graph <{iri}>", params={"graph": iri},
-                                   headers={"Accept": "application/n-triples"})
-            return _whole(answer, f"Reading graph <{iri}>", self.endpoint.gsp_url)
+            return self._request("GET", self.endpoint.gsp_url, what=f"Reading graph <{iri}>", params={"graph": iri},
+                                 headers={"Accept": "application/n-triples"})
         except _NoGraphStore:
             # Only where the server has no Graph Store Protocol; a refusal (401, 403, 500…) is an error.
             if self.endpoint.gsp_given:
                 raise
-        answer = self._request("POST", self.endpoint.query_url, what=f"Reading graph <{iri}>",
-                               data={"query": f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"},
-                               headers={"Accept": "application/n-triples"})
-        return _whole(answer, f"Reading graph <{iri}>", self.endpoint.query_url)
+        return self._construct_answer(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}",
+                                      what=f"Reading graph <{iri}>")
 
     def _validate_with(self, files: list[FactsFile], graphs: dict[str, int], *,
                        part_bytes: int | None = None) -> ValidationReport:
@@ -439,10 +437,13 @@ class RemoteStore:
 
     def construct(self, sparql: str) -> Graph:
         """Run a CONSTRUCT query on the server into an rdflib graph."""
-        answer = self._request("POST", self.endpoint.query_url, what="Querying the endpoint", data={"query": sparql},
-                               headers={"Accept": "application/n-triples"})
-        return _triples(_whole(answer, "Querying the endpoint", self.endpoint.query_url), "Querying the endpoint",
+        return _triples(self._construct_answer(sparql, what="Querying the endpoint"), "Querying the endpoint",
                         self.endpoint.query_url)
+
+    def _construct_answer(self, sparql: str, *, what: str) -> Answer:
+        """A CONSTRUCT query's answer as the server sends it (N-Triples)."""
+        return self._request("POST", self.endpoint.query_url, what=what, data={"query": sparql},
+                             headers={"Accept": "application/n-triples"})
 
     def describe(self, iris: list[URIRef], *, exclude_graphs: Iterable[URIRef] = (), depth: int = 2) -> Graph:
         """The triples of each IRI in every graph but the excluded ones, with blank-node details to ``depth``
@@ -560,23 +561,20 @@ class Answer:
     reason: str
     content_type: str
     content: bytes
-    cut_at: str | None = None  # the server's own row limit, where it cut the answer there (Virtuoso)
 
 
 #: Virtuoso sends this header, with its ResultSetMaxRows, when it cut an answer short: silently, otherwise.
 _CUT_AT_HEADER = "X-SPARQL-MaxRows"
 
 
-def _whole(answer: Answer, what: str, url: str) -> Answer:
-    """The answer, if the server says it gave all of it; an error naming the server's limit if it cut it."""
-    if answer.cut_at is not None:
-        raise EndpointError(
-            f"{what}: {redact(url)} cut its answer at {answer.cut_at} rows, its own limit (Virtuoso's "
-            "ResultSetMaxRows), so what came back is not the whole answer and kg does not use it. Ask for less at a "
-            "time (kg query … --limit N --offset M, N below that limit), or raise ResultSetMaxRows in the [SPARQL] "
-            "section of virtuoso.ini."
-        )
-    return answer
+def _cut_error(what: str, url: str, cut_at: str) -> EndpointError:
+    """An answer the server cut at its own row limit: never used as if it were whole."""
+    return EndpointError(
+        f"{what}: {redact(url)} cut its answer at {cut_at} rows, its own limit (Virtuoso's "
+        "ResultSetMaxRows), so what came back is not the whole answer and kg does not use it. Ask for less at a "
+        "time (kg query … --limit N --offset M, N below that limit), or raise ResultSetMaxRows in the [SPARQL] "
+        "section of virtuoso.ini."
+    )
 
 
 def _session(endpoint: Endpoint, *, retries: int) -> requests.Session:
