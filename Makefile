@@ -41,7 +41,7 @@ test: venv
 test-exhaustive: venv
 	$(BIN)/python -m pytest -m exhaustive
 
-# Benchmarks, outside the test run: make bench SCALE=10k|100k|1m [LIMIT=seconds per step]
+# Benchmarks, outside the test run: make bench SCALE=10k|100k|1m|10m [LIMIT=seconds per step]
 LIMIT ?=
 bench: venv
 	$(BIN)/python benchmarks/bench.py --scale $(SCALE) $(if $(LIMIT),--limit $(LIMIT))

@@ -1,6 +1,6 @@
 """kg's benchmarks: every figure side by side with raw Oxigraph and rdflib, in the same run.
 
-    python benchmarks/bench.py --scale 10k|100k|1m      (or: make bench SCALE=10k)
+    python benchmarks/bench.py --scale 10k|100k|1m|10m      (or: make bench SCALE=10k)
 
 Each measurement runs in a fresh subprocess, so its time and its peak memory (RSS) are its
 own. The table is printed, the raw numbers are written to benchmarks/results/, and each
@@ -29,7 +29,7 @@ from pathlib import Path
 from kg.model.atomicfile import write_text
 
 ROOT = Path(__file__).resolve().parents[1]
-SCALES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+SCALES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
 TRIPLES_PER_SOURCE = 257
 FIXED_TRIPLES = 5_000  # ontology, reference data and synthetic reference data
 
