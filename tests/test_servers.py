@@ -152,3 +152,24 @@ def test_virtuosos_authenticated_endpoint_is_answered_with_digest_and_a_wrong_pa
             store.graphs()
     message = str(refused.value)
     assert "401" in message and "not-the-password" not in message and "set KG_ENDPOINT_USER" not in message
+
+
+def test_oxigraph_server_holding_kgs_graphs_only_is_queried_through_its_union_default_graph(stores):
+    """The same default graph as hundreds of listed graphs (which made oxigraph serve take minutes at 100 k
+    triples), used only while nothing but kg's graphs is there: a foreign graph brings the list back."""
+    store = stores["oxigraph-serve"]
+    engine = store.engine
+    assert engine.union and engine.default_graphs == []
+    assert run_query("overview", engine=engine).rows == run_query("overview", store=stores["embedded"]).rows
+    store.update(f"INSERT DATA {{ GRAPH <{FOREIGN}> {{ <http://example.org/x> <http://example.org/p> 1 }} }}")
+    try:
+        engine = store.engine
+        assert not engine.union and engine.default_graphs == sorted(store.graphs())
+    finally:
+        store.update(f"DROP SILENT GRAPH <{FOREIGN}>")
+    store.update("INSERT DATA { <http://example.org/x> <http://example.org/p> 1 }")  # the server's own default graph
+    try:
+        assert not store.engine.union
+    finally:
+        store.update("DELETE DATA { <http://example.org/x> <http://example.org/p> 1 }")
+    assert not stores["virtuoso"].engine.union  # Virtuoso's union holds its system graphs: always listed

@@ -7,9 +7,11 @@ Virtuoso and the rest:
 - loading: ``PUT {gsp}?graph=IRI`` per source file (the file streamed as Turtle; PUT
   replaces, so loading twice leaves the store as it was), or, where the server has no
   Graph Store Protocol, one SPARQL Update ``DROP SILENT GRAPH`` + ``INSERT … WHERE {}`` per file;
-- querying: the SPARQL 1.1 Protocol with ``default-graph-uri`` set to every named graph,
-  so the stored queries see the union of the graphs even where the server's default
-  graph is not that union (Oxigraph's default);
+- querying: the SPARQL 1.1 Protocol with ``default-graph-uri`` set to each of kg's graphs,
+  so the stored queries see the union of kg's graphs (and nothing else) even where the
+  server's default graph is not that union (Oxigraph's default) or holds more (Virtuoso's);
+  on Oxigraph server, when the store holds kg's graphs only, its ``union-default-graph``
+  instead: the same default graph, without a merge of hundreds of graphs on every query;
 - reading a graph: ``GET {gsp}?graph=IRI``, or a ``CONSTRUCT`` where GSP is missing.
 
 Every failure becomes a :class:`~kg.model.errors.KgError` with one paragraph a person can act
@@ -195,6 +197,7 @@ class RemoteStore:
         self.endpoint = endpoint
         self.session = _session(endpoint, retries=endpoint.retries)
         self._once = _session(endpoint, retries=0)  # for requests that must not be repeated
+        self.server_header = ""  # as the server last named itself
 
     def close(self) -> None:
         self.session.close()
@@ -246,7 +249,9 @@ class RemoteStore:
                     url = self._redirect(method, url, response, what)
                     continue
                 content = _read_capped(response, self.endpoint.max_answer_bytes, what, url)
-                answer = Answer(response.status_code, response.reason, response.headers.get("Content-Type", ""), content)
+                answer = Answer(response.status_code, response.reason, response.headers.get("Content-Type", ""), content,
+                                response.headers.get("Server", ""))
+                self.server_header = answer.server or self.server_header
                 cut_at = response.headers.get(_CUT_AT_HEADER)
             if answer.status >= 400:
                 raise _http_error(what, url, answer, credentials_given=self.session.auth is not None)
@@ -287,11 +292,13 @@ class RemoteStore:
 
     # --- reading ------------------------------------------------------------------------
 
-    def select(self, sparql: str, *, default_graphs: Iterable[str] = ()) -> SelectResult:
-        """Run a SELECT query with the SPARQL 1.1 Protocol; the default graph is the merge of ``default_graphs``."""
+    def select(self, sparql: str, *, default_graphs: Iterable[str] = (), union: bool = False) -> SelectResult:
+        """Run a SELECT query with the SPARQL 1.1 Protocol; the default graph is the merge of ``default_graphs``
+        (or, with ``union``, Oxigraph server's union of every graph in the store)."""
         what = "Querying the endpoint"
         sparql = QUERY_PREAMBLE.get(self.endpoint.server or "", "") + sparql
-        form = urlencode([("query", sparql), *(("default-graph-uri", graph) for graph in default_graphs)])
+        dataset = [("union-default-graph", "")] if union else [("default-graph-uri", graph) for graph in default_graphs]
+        form = urlencode([("query", sparql), *dataset])
         # The charset said outright: Virtuoso reads an unlabelled form as Latin-1 ("→" came back as "?").
         answer = self._request("POST", self.endpoint.query_url, what=what, data=form.encode("ascii"),
                                headers={"Accept": "application/sparql-results+json",
@@ -362,10 +369,33 @@ class RemoteStore:
 
         return validate_with_stored(files, graphs, read=self.graph, dump=dump, part_bytes=part_bytes)
 
+    def graph_names(self) -> list[str]:
+        """The graphs kg keeps there (as :meth:`graphs`, without counting their triples)."""
+        # EXISTS stops at a graph's first triple, where a join would read them all.
+        rows = self.select(f"""SELECT DISTINCT ?g WHERE {{
+            {{ GRAPH <{MANIFEST_GRAPH}> {{ ?g <http://www.w3.org/ns/prov#wasDerivedFrom> ?file }} }} UNION {{ BIND (<{RETRACTIONS_GRAPH}> AS ?g) }}
+            FILTER EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} }} }}""").rows
+        return sorted(str(g) for g, in rows if isinstance(g, URIRef) and g not in BOOKKEEPING_GRAPHS)
+
+    def _holds_kg_graphs_only(self, names: list[str]) -> bool:
+        """Whether every graph in the store is kg's (its bookkeeping included) and the plain default graph is empty."""
+        every = {str(g) for g, in self.select("SELECT ?g WHERE { GRAPH ?g { } }").rows}  # Oxigraph: its list of graphs
+        return every <= {*names, *map(str, BOOKKEEPING_GRAPHS)} and not self.select("SELECT ?s WHERE { ?s ?p ?o } LIMIT 1").rows
+
     @property
     def engine(self) -> RemoteEngine:
-        """An engine whose default graph is the union of the store's named graphs."""
-        return RemoteEngine(self, list(self.graphs()))
+        """An engine whose default graph is the union of kg's graphs in the store.
+
+        Listed graph by graph (``default-graph-uri``); but on Oxigraph server, when the store holds
+        kg's graphs only, its own union default graph: the same graphs (as the embedded store
+        sees them), where hundreds of listed graphs made some queries take minutes.
+        """
+        names = self.graph_names()
+        oxigraph = self.endpoint.server == "oxigraph" or (
+            self.endpoint.server is None and self.server_header.startswith("Oxigraph/"))
+        if oxigraph and self._holds_kg_graphs_only(names):
+            return RemoteEngine(self, [], union=True)
+        return RemoteEngine(self, names)
 
     def validate(self, graphs: Iterable[str] | None = None, *, part_bytes: int | None = None) -> ValidationReport:
         """Validate what the store holds: all of kg's graphs, or the given ones with what they depend on.
@@ -561,6 +591,7 @@ class Answer:
     reason: str
     content_type: str
     content: bytes
+    server: str = ""  # the Server header: "Oxigraph/0.5.13"
 
 
 #: Virtuoso sends this header, with its ResultSetMaxRows, when it cut an answer short: silently, otherwise.
@@ -600,12 +631,13 @@ class RemoteEngine:
 
     name = "endpoint"
 
-    def __init__(self, store: RemoteStore, default_graphs: list[str]):
+    def __init__(self, store: RemoteStore, default_graphs: list[str], *, union: bool = False):
         self.store = store
         self.default_graphs = default_graphs
+        self.union = union  # Oxigraph server's union-default-graph: the store holds kg's graphs only
 
     def select(self, sparql: str, *, max_rows: int | None = None) -> SelectResult:
-        result = self.store.select(sparql, default_graphs=self.default_graphs)
+        result = self.store.select(sparql, default_graphs=self.default_graphs, union=self.union)
         if max_rows is not None and len(result.rows) > max_rows:
             raise too_many_rows(max_rows)
         return result
