@@ -113,6 +113,14 @@ def virtuoso_server(location: Path, *, max_rows: int = 1_000_000):
     SPARQL Update is granted to the anonymous ``SPARQL`` user through ``isql-vt``, as the
     README's recipe says; the server is stopped by PID afterwards.
     """
+    with virtuoso_ports(location, max_rows=max_rows, grant=True) as (http_port, _):
+        yield f"http://127.0.0.1:{http_port}/sparql"
+
+
+@contextmanager
+def virtuoso_ports(location: Path, *, max_rows: int = 1_000_000, grant: bool = False):
+    """Virtuoso as :func:`virtuoso_server` starts it, yielding its (HTTP, SQL) ports; the grant left to the caller
+    unless ``grant``."""
     if VIRTUOSO is None or ISQL is None:
         pytest.fail("Virtuoso is missing: install Debian's virtuoso-opensource (.ci/run does)")
     location.mkdir(parents=True, exist_ok=True)
@@ -125,9 +133,10 @@ def virtuoso_server(location: Path, *, max_rows: int = 1_000_000):
     base = f"http://127.0.0.1:{http_port}"
     try:
         _wait_for(f"{base}/sparql?query=ASK%7B%7D", process, "Virtuoso", location / "virtuoso.log", seconds=120)
-        subprocess.run([ISQL, f"127.0.0.1:{sql_port}", "dba", "dba", 'exec=GRANT SPARQL_UPDATE TO "SPARQL";'],
-                       check=True, capture_output=True, timeout=60)
-        yield f"{base}/sparql"
+        if grant:
+            subprocess.run([ISQL, f"127.0.0.1:{sql_port}", "dba", "dba", 'exec=GRANT SPARQL_UPDATE TO "SPARQL";'],
+                           check=True, capture_output=True, timeout=60)
+        yield http_port, sql_port
     finally:
         _stop(process)
 
