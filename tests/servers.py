@@ -92,6 +92,7 @@ DirsAllowed = ., {db}
 NumberOfBuffers = 10000
 MaxDirtyBuffers = 6000
 ThreadsPerQuery = 2
+MaxMemPoolSize = 2000000000
 [HTTPServer]
 ServerPort = 127.0.0.1:{http_port}
 ServerRoot = {vsp}

@@ -23,6 +23,7 @@ credentials (Basic, or Digest where the server asks for it) go nowhere else.
 
 from __future__ import annotations
 
+import http.client
 import json
 import netrc
 import os
@@ -50,6 +51,8 @@ from kg.stores.base import (LoadReport, display_path, expand_paths, export_forma
                             read_manifest, remove_graphs_update, validate_graphs, validate_with_stored)
 from kg.validation.validator import ValidationReport
 
+#: Headers accepted in an answer beyond one per graph sent (http.client's own limit).
+_MAX_HEADERS = 100
 #: HTTP statuses worth another try: the server may be restarting or overloaded.
 _RETRY_STATUSES = {502, 503, 504}
 #: HTTP statuses meaning "no Graph Store Protocol here": fall back to SPARQL Update.
@@ -299,6 +302,9 @@ class RemoteStore:
         sparql = QUERY_PREAMBLE.get(self.endpoint.server or "", "") + sparql
         dataset = [("union-default-graph", "")] if union else [("default-graph-uri", graph) for graph in default_graphs]
         form = urlencode([("query", sparql), *dataset])
+        # Virtuoso echoes each default graph as an X-SPARQL-default-graph header; Python's HTTP client refuses an
+        # answer with more than 100 headers. Allowed as many as graphs were sent, and no more.
+        http.client._MAXHEADERS = max(_MAX_HEADERS, len(dataset) + _MAX_HEADERS)
         # The charset said outright: Virtuoso reads an unlabelled form as Latin-1 ("→" came back as "?").
         answer = self._request("POST", self.endpoint.query_url, what=what, data=form.encode("ascii"),
                                headers={"Accept": "application/sparql-results+json",
