@@ -16,6 +16,7 @@ import os
 import platform
 import resource
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -462,9 +463,15 @@ def measure(key: str, corpus: Path, work: Path, *, limit: float | None = None) -
     if engine:
         command += ["--engine", engine]
     stamp = {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": _commit()}
+    # Its own process group, stopped whole at the limit: a step's servers (oxigraph serve, Virtuoso) go with it.
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
     try:
-        output = subprocess.run(command, capture_output=True, text=True, check=False, timeout=limit)
+        stdout, stderr = process.communicate(timeout=limit)
+        output = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
     except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
         data = {"seconds": None, "stopped_after": limit, "rss_mb": None, "result": None, **stamp}
         print(f"  {key:<28} stopped after {limit:.0f} s", flush=True)
     else:

@@ -10,8 +10,9 @@ Virtuoso and the rest:
 - querying: the SPARQL 1.1 Protocol with ``default-graph-uri`` set to each of kg's graphs,
   so the stored queries see the union of kg's graphs (and nothing else) even where the
   server's default graph is not that union (Oxigraph's default) or holds more (Virtuoso's);
-  on Oxigraph server, when the store holds kg's graphs only, its ``union-default-graph``
-  instead: the same default graph, without a merge of hundreds of graphs on every query;
+  but when the store holds kg's graphs only (on Virtuoso: and its own system graphs), the
+  server's union instead — Oxigraph server's ``union-default-graph``, Virtuoso's default graph —
+  since hundreds of listed graphs made Oxigraph take minutes and Virtuoso run out of memory;
 - reading a graph: ``GET {gsp}?graph=IRI``, or a ``CONSTRUCT`` where GSP is missing.
 
 Every failure becomes a :class:`~kg.model.errors.KgError` with one paragraph a person can act
@@ -107,6 +108,13 @@ SERVERS: dict[str, dict[str, str | None]] = {
 #: kg's queries, cost seconds at demo size (compare-periods 1.8 s); kg's queries are written with
 #: the selective pattern first, so Virtuoso is told to keep the written order (0.03 s; the same rows).
 QUERY_PREAMBLE = {"virtuoso": 'DEFINE sql:select-option "order"\n'}
+
+
+def is_virtuoso_system_graph(iri: str) -> bool:
+    """Graphs every Virtuoso database keeps for itself: its RDF views (virtrdf#), the LDP vocabulary, its
+    SPARQL service description, WebDAV; about Virtuoso's own schemas, never about kg's terms."""
+    return iri.startswith(("http://www.openlinksw.com/schemas/", "http://www.w3.org/ns/ldp#",
+                           "http://localuriqaserver/")) or urlsplit(iri).path.startswith("/DAV/")
 
 
 def credentials(url: str) -> tuple[str, str] | None:
@@ -383,24 +391,35 @@ class RemoteStore:
             FILTER EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} }} }}""").rows
         return sorted(str(g) for g, in rows if isinstance(g, URIRef) and g not in BOOKKEEPING_GRAPHS)
 
-    def _holds_kg_graphs_only(self, names: list[str]) -> bool:
-        """Whether every graph in the store is kg's (its bookkeeping included) and the plain default graph is empty."""
-        every = {str(g) for g, in self.select("SELECT ?g WHERE { GRAPH ?g { } }").rows}  # Oxigraph: its list of graphs
-        return every <= {*names, *map(str, BOOKKEEPING_GRAPHS)} and not self.select("SELECT ?s WHERE { ?s ?p ?o } LIMIT 1").rows
+    def _others(self, names: list[str], *, oxigraph: bool) -> set[str]:
+        """The graphs in the store that are not kg's (its bookkeeping is)."""
+        # Oxigraph lists its graphs for GRAPH ?g {}; Virtuoso answers a DISTINCT over every quad slowly, a GROUP BY fast.
+        listing = "SELECT ?g WHERE { GRAPH ?g { } }" if oxigraph else "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+        return {str(g) for g, in self.select(listing).rows} - {*names, *map(str, BOOKKEEPING_GRAPHS)}
 
     @property
     def engine(self) -> RemoteEngine:
         """An engine whose default graph is the union of kg's graphs in the store.
 
-        Listed graph by graph (``default-graph-uri``); but on Oxigraph server, when the store holds
-        kg's graphs only, its own union default graph: the same graphs (as the embedded store
-        sees them), where hundreds of listed graphs made some queries take minutes.
+        Listed graph by graph (``default-graph-uri``), except where the server's own union holds
+        nothing else that a query of kg's could meet — hundreds of listed graphs made Oxigraph
+        server take minutes on some queries, and Virtuoso run out of memory on ``disagreements``:
+
+        - Oxigraph server holding kg's graphs only, its plain default graph empty: its
+          ``union-default-graph``, the very graphs the embedded store queries;
+        - Virtuoso holding kg's graphs and its own system graphs only: its default graph, the
+          union of all; the system graphs describe Virtuoso's schemas, never kg's terms, so the
+          stored queries answer the same (tested). Virtuoso's ``input:default-graph-exclude``
+          would leave them out, but fails on kg's queries ("Stack Overflow in cost model").
         """
         names = self.graph_names()
-        oxigraph = self.endpoint.server == "oxigraph" or (
-            self.endpoint.server is None and self.server_header.startswith("Oxigraph/"))
-        if oxigraph and self._holds_kg_graphs_only(names):
-            return RemoteEngine(self, [], union=True)
+        server = self.endpoint.server or ("oxigraph" if self.server_header.startswith("Oxigraph/") else None)
+        if server == "oxigraph":
+            if not self._others(names, oxigraph=True) and not self.select("SELECT ?s WHERE { ?s ?p ?o } LIMIT 1").rows:
+                return RemoteEngine(self, [], union=True)
+        elif server == "virtuoso" and names:
+            if all(is_virtuoso_system_graph(g) for g in self._others(names, oxigraph=False)):
+                return RemoteEngine(self, [])
         return RemoteEngine(self, names)
 
     def validate(self, graphs: Iterable[str] | None = None, *, part_bytes: int | None = None) -> ValidationReport:
@@ -639,7 +658,7 @@ class RemoteEngine:
 
     def __init__(self, store: RemoteStore, default_graphs: list[str], *, union: bool = False):
         self.store = store
-        self.default_graphs = default_graphs
+        self.default_graphs = default_graphs  # none: the server's own default graph (Virtuoso's union of all)
         self.union = union  # Oxigraph server's union-default-graph: the store holds kg's graphs only
 
     def select(self, sparql: str, *, max_rows: int | None = None) -> SelectResult:
