@@ -292,8 +292,9 @@ def query(name, param_values, query_file, fmt, show_query, engine, max_rows, lim
         from kg.queries.catalogue import unknown_terms
 
         with target.open(read_only=True) as store:
-            unknown_terms(stored, params, store.engine)
-            result = run_query(stored, store=store, params=params, **limits)
+            engine = store.engine  # once: on a server, finding kg's graphs costs a request or two
+            unknown_terms(stored, params, engine)
+            result = run_query(stored, engine=engine, params=params, **limits)
     rows, more = result.terms, False
     if limit and len(rows) > limit:
         rows, more = rows[:limit], True
