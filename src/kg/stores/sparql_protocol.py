@@ -391,11 +391,13 @@ class RemoteStore:
             FILTER EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} }} }}""").rows
         return sorted(str(g) for g, in rows if isinstance(g, URIRef) and g not in BOOKKEEPING_GRAPHS)
 
-    def _others(self, names: list[str], *, oxigraph: bool) -> set[str]:
-        """The graphs in the store that are not kg's (its bookkeeping is)."""
+    def _unrecorded_graphs(self, *, oxigraph: bool) -> set[str]:
+        """The graphs in the store that kg's manifest does not record (other than kg's bookkeeping): one request."""
         # Oxigraph lists its graphs for GRAPH ?g {}; Virtuoso answers a DISTINCT over every quad slowly, a GROUP BY fast.
-        listing = "SELECT ?g WHERE { GRAPH ?g { } }" if oxigraph else "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
-        return {str(g) for g, in self.select(listing).rows} - {*names, *map(str, BOOKKEEPING_GRAPHS)}
+        every = "GRAPH ?g { }" if oxigraph else "{ SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g }"
+        rows = self.select(f"""SELECT ?g WHERE {{ {every}
+            FILTER NOT EXISTS {{ GRAPH <{MANIFEST_GRAPH}> {{ ?g <http://www.w3.org/ns/prov#wasDerivedFrom> ?file }} }} }}""").rows
+        return {str(g) for g, in rows} - {*map(str, BOOKKEEPING_GRAPHS), str(RETRACTIONS_GRAPH)}
 
     @property
     def engine(self) -> RemoteEngine:
@@ -411,16 +413,18 @@ class RemoteStore:
           union of all; the system graphs describe Virtuoso's schemas, never kg's terms, so the
           stored queries answer the same (tested). Virtuoso's ``input:default-graph-exclude``
           would leave them out, but fails on kg's queries ("Stack Overflow in cost model").
+
+        Deciding costs one or two small requests per engine (each query's), not a list of kg's graphs.
         """
-        names = self.graph_names()
+        plain_default_empty = not self.select("SELECT ?s WHERE { ?s ?p ?o } LIMIT 1").rows  # names the server, too
         server = self.endpoint.server or ("oxigraph" if self.server_header.startswith("Oxigraph/") else None)
         if server == "oxigraph":
-            if not self._others(names, oxigraph=True) and not self.select("SELECT ?s WHERE { ?s ?p ?o } LIMIT 1").rows:
+            if plain_default_empty and not self._unrecorded_graphs(oxigraph=True):
                 return RemoteEngine(self, [], union=True)
-        elif server == "virtuoso" and names:
-            if all(is_virtuoso_system_graph(g) for g in self._others(names, oxigraph=False)):
+        elif server == "virtuoso":
+            if all(is_virtuoso_system_graph(g) for g in self._unrecorded_graphs(oxigraph=False)):
                 return RemoteEngine(self, [])
-        return RemoteEngine(self, names)
+        return RemoteEngine(self, self.graph_names())
 
     def validate(self, graphs: Iterable[str] | None = None, *, part_bytes: int | None = None) -> ValidationReport:
         """Validate what the store holds: all of kg's graphs, or the given ones with what they depend on.
