@@ -114,4 +114,7 @@ MUTATIONS = [
     {"id": "fast-path-splices-only-the-outer-group", "breaks": "pre-binding reaches only the outer group, not a UNION branch",
      "file": "src/kg/validation/sparql_constraints.py", "old": 'if braces and braces[-1][0] in ("group", "subquery"):',
      "new": "if False:", "tests": ["tests/test_w3c_shacl_sparql.py"]},
+    {"id": "total-sums-parts-of-other-periods", "breaks": "a part of another period or claimant is summed into a total",
+     "file": "ontology/shapes.ttl", "old": "FILTER (?part_claimant = ?claimant && ?part_period = ?period)",
+     "new": "FILTER (?part_claimant = ?claimant || ?part_period = ?period)", "tests": ["tests/test_shapes.py"]},
 ]

@@ -214,3 +214,14 @@ def test_a_problem_on_a_nested_blank_node_names_its_claim(facts_graph, reference
     (problem,) = validate(_broken(facts_graph, reference_graph, update)).problems
     assert problem.focus == "newsweek-isis-attacks-2024/attacks-2024-h1"
     assert problem.focus_label.startswith("kg:evidence/oa:hasSelector of newsweek-isis-attacks-2024/attacks-2024-h1: ")
+
+
+def test_a_part_of_another_period_or_by_another_claimant_is_not_summed(facts_graph, reference_graph):
+    """A total is the sum of the parts its claimant gives for its period: a part of another period, or
+    credited to another claimant, does not count (here the sum falls to 59, one part)."""
+    for update in (_set("claim:operations-iraq-2024-h1", "kg:period", "period:2023"),
+                   _set("claim:operations-iraq-2024-h1", "kg:claimant", "actor:sdf")):
+        report = validate(_broken(facts_graph, reference_graph, update))
+        totals = [p for p in report.problems if p.shape == "kgsh:TotalEqualsSumOfPartsShape"]
+        assert [p.focus for p in totals] == ["newsweek-isis-attacks-2024/missions-2024-h1"], update
+        assert "sum of its 1 reported part" in totals[0].message, totals[0].message
