@@ -3,6 +3,8 @@ the embedded store, a real `oxigraph serve` and a real Virtuoso, loaded the same
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 from rdflib import BNode
 from rdflib.compare import isomorphic
@@ -109,6 +111,16 @@ def _embedded():
 FOREIGN = "http://example.org/someone-elses-data"
 
 
+@contextmanager
+def someone_elses_graph(store):
+    """A graph kg does not manage in the store while the block runs; dropped afterwards."""
+    store.update(f"INSERT DATA {{ GRAPH <{FOREIGN}> {{ <http://example.org/x> <http://example.org/p> 1 }} }}")
+    try:
+        yield
+    finally:
+        store.update(f"DROP SILENT GRAPH <{FOREIGN}>")
+
+
 @pytest.mark.parametrize("kind", ["oxigraph-serve", "virtuoso"])
 def test_graphs_kg_does_not_manage_are_left_alone_and_never_block_a_load(stores, kind):
     """Someone else's graph in the same store — here one kg's shapes would reject — is not kg's: not listed,
@@ -161,12 +173,9 @@ def test_oxigraph_server_holding_kgs_graphs_only_is_queried_through_its_union_de
     engine = store.engine
     assert engine.union and engine.default_graphs == []
     assert run_query("overview", engine=engine).rows == run_query("overview", store=stores["embedded"]).rows
-    store.update(f"INSERT DATA {{ GRAPH <{FOREIGN}> {{ <http://example.org/x> <http://example.org/p> 1 }} }}")
-    try:
+    with someone_elses_graph(store):
         engine = store.engine
         assert not engine.union and engine.default_graphs == sorted(store.graphs())
-    finally:
-        store.update(f"DROP SILENT GRAPH <{FOREIGN}>")
     store.update("INSERT DATA { <http://example.org/x> <http://example.org/p> 1 }")  # the server's own default graph
     try:
         assert not store.engine.union
@@ -182,11 +191,8 @@ def test_virtuoso_holding_kgs_graphs_and_its_own_is_queried_through_its_default_
     engine = store.engine
     assert engine.default_graphs == [] and not engine.union
     assert run_query("overview", engine=engine).rows == run_query("overview", store=stores["embedded"]).rows
-    store.update(f"INSERT DATA {{ GRAPH <{FOREIGN}> {{ <http://example.org/x> <http://example.org/p> 1 }} }}")
-    try:
+    with someone_elses_graph(store):
         assert store.engine.default_graphs == sorted(store.graphs())
-    finally:
-        store.update(f"DROP SILENT GRAPH <{FOREIGN}>")
 
 
 def test_a_query_over_more_graphs_than_http_headers_allowed_is_answered(stores, tmp_path):
@@ -195,20 +201,19 @@ def test_a_query_over_more_graphs_than_http_headers_allowed_is_answered(stores, 
     from kg.authoring.synth import synthesize
 
     synthesize(sources=110, seed=3, out=tmp_path)
-    files = sorted((tmp_path / "facts").glob("synth-3-*.ttl"))
+    files = [tmp_path / "facts" / "synth-reference.ttl", *sorted((tmp_path / "facts").glob("synth-3-*.ttl"))]
     store = stores["virtuoso"]
-    store.load([tmp_path / "facts" / "synth-reference.ttl", *files], check=False)
-    added = [str(read_facts_file(f).graph_iri) for f in [tmp_path / "facts" / "synth-reference.ttl", *files]]
-    store.update(f"INSERT DATA {{ GRAPH <{FOREIGN}> {{ <http://example.org/x> <http://example.org/p> 1 }} }}")
+    store.load(files, check=False)
+    added = [str(read_facts_file(f).graph_iri) for f in files]
     # With someone else's graph there, kg lists its own: all 110 more of them.
     try:
-        assert len(store.engine.default_graphs) > 110
-        embedded = _filled(FactStore.in_memory())
-        embedded.load([tmp_path / "facts" / "synth-reference.ttl", *files], check=False)
-        answer = run_query("overview", store=store, timeout=60).rows
-        assert any(row["key"].startswith("Synthetic") for row in answer)
-        assert answer == run_query("overview", store=embedded).rows
+        with someone_elses_graph(store):
+            assert len(store.engine.default_graphs) > 110
+            embedded = _filled(FactStore.in_memory())
+            embedded.load(files, check=False)
+            answer = run_query("overview", store=store, timeout=60).rows
+            assert any(row["key"].startswith("Synthetic") for row in answer)
+            assert answer == run_query("overview", store=embedded).rows
     finally:
         store.remove_graphs(added)
-        store.update(f"DROP SILENT GRAPH <{FOREIGN}>")
     assert store.graphs() == stores["embedded"].graphs()

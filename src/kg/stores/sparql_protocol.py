@@ -54,6 +54,10 @@ from kg.validation.validator import ValidationReport
 
 #: Headers accepted in an answer beyond one per graph sent (http.client's own limit).
 _MAX_HEADERS = 100
+#: The pattern of a graph ?g that kg's manifest records (kg loaded it from a file).
+_RECORDED = f"GRAPH <{MANIFEST_GRAPH}> {{ ?g <http://www.w3.org/ns/prov#wasDerivedFrom> ?file }}"
+#: Any triple of the server's plain default graph (Oxigraph's: empty unless someone wrote there).
+_ANY_DEFAULT_TRIPLE = "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"
 #: HTTP statuses worth another try: the server may be restarting or overloaded.
 _RETRY_STATUSES = {502, 503, 504}
 #: HTTP statuses meaning "no Graph Store Protocol here": fall back to SPARQL Update.
@@ -260,9 +264,8 @@ class RemoteStore:
                     url = self._redirect(method, url, response, what)
                     continue
                 content = _read_capped(response, self.endpoint.max_answer_bytes, what, url)
-                answer = Answer(response.status_code, response.reason, response.headers.get("Content-Type", ""), content,
-                                response.headers.get("Server", ""))
-                self.server_header = answer.server or self.server_header
+                answer = Answer(response.status_code, response.reason, response.headers.get("Content-Type", ""), content)
+                self.server_header = response.headers.get("Server") or self.server_header
                 cut_at = response.headers.get(_CUT_AT_HEADER)
             if answer.status >= 400:
                 raise _http_error(what, url, answer, credentials_given=self.session.auth is not None)
@@ -312,7 +315,7 @@ class RemoteStore:
         form = urlencode([("query", sparql), *dataset])
         # Virtuoso echoes each default graph as an X-SPARQL-default-graph header; Python's HTTP client refuses an
         # answer with more than 100 headers. Allowed as many as graphs were sent, and no more.
-        http.client._MAXHEADERS = max(_MAX_HEADERS, len(dataset) + _MAX_HEADERS)
+        http.client._MAXHEADERS = _MAX_HEADERS + len(dataset)
         # The charset said outright: Virtuoso reads an unlabelled form as Latin-1 ("→" came back as "?").
         answer = self._request("POST", self.endpoint.query_url, what=what, data=form.encode("ascii"),
                                headers={"Accept": "application/sparql-results+json",
@@ -341,7 +344,7 @@ class RemoteStore:
         not kg's: never counted, queried, validated or exported as its own.
         """
         result = self.select(f"""SELECT ?g (COUNT(*) AS ?n) WHERE {{
-            GRAPH <{MANIFEST_GRAPH}> {{ ?g <http://www.w3.org/ns/prov#wasDerivedFrom> ?file }}
+            {_RECORDED}
             GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?g ORDER BY ?g""")
         retractions = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{RETRACTIONS_GRAPH}> {{ ?s ?p ?o }} }}")
         try:
@@ -387,7 +390,7 @@ class RemoteStore:
         """The graphs kg keeps there (as :meth:`graphs`, without counting their triples)."""
         # EXISTS stops at a graph's first triple, where a join would read them all.
         rows = self.select(f"""SELECT DISTINCT ?g WHERE {{
-            {{ GRAPH <{MANIFEST_GRAPH}> {{ ?g <http://www.w3.org/ns/prov#wasDerivedFrom> ?file }} }} UNION {{ BIND (<{RETRACTIONS_GRAPH}> AS ?g) }}
+            {{ {_RECORDED} }} UNION {{ BIND (<{RETRACTIONS_GRAPH}> AS ?g) }}
             FILTER EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} }} }}""").rows
         return sorted(str(g) for g, in rows if isinstance(g, URIRef) and g not in BOOKKEEPING_GRAPHS)
 
@@ -396,7 +399,7 @@ class RemoteStore:
         # Oxigraph lists its graphs for GRAPH ?g {}; Virtuoso answers a DISTINCT over every quad slowly, a GROUP BY fast.
         every = "GRAPH ?g { }" if oxigraph else "{ SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g }"
         rows = self.select(f"""SELECT ?g WHERE {{ {every}
-            FILTER NOT EXISTS {{ GRAPH <{MANIFEST_GRAPH}> {{ ?g <http://www.w3.org/ns/prov#wasDerivedFrom> ?file }} }} }}""").rows
+            FILTER NOT EXISTS {{ {_RECORDED} }} }}""").rows
         return {str(g) for g, in rows} - {*map(str, BOOKKEEPING_GRAPHS), str(RETRACTIONS_GRAPH)}
 
     @property
@@ -416,10 +419,11 @@ class RemoteStore:
 
         Deciding costs one or two small requests per engine (each query's), not a list of kg's graphs.
         """
-        plain_default_empty = not self.select("SELECT ?s WHERE { ?s ?p ?o } LIMIT 1").rows  # names the server, too
+        # Asked only where Oxigraph may be answering; for a server not named, the answer names it too.
+        default_rows = self.select(_ANY_DEFAULT_TRIPLE).rows if self.endpoint.server in (None, "oxigraph") else None
         server = self.endpoint.server or ("oxigraph" if self.server_header.startswith("Oxigraph/") else None)
         if server == "oxigraph":
-            if plain_default_empty and not self._unrecorded_graphs(oxigraph=True):
+            if not default_rows and not self._unrecorded_graphs(oxigraph=True):
                 return RemoteEngine(self, [], union=True)
         elif server == "virtuoso":
             if all(is_virtuoso_system_graph(g) for g in self._unrecorded_graphs(oxigraph=False)):
@@ -620,7 +624,6 @@ class Answer:
     reason: str
     content_type: str
     content: bytes
-    server: str = ""  # the Server header: "Oxigraph/0.5.13"
 
 
 #: Virtuoso sends this header, with its ResultSetMaxRows, when it cut an answer short: silently, otherwise.
