@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from datetime import datetime, timezone
@@ -410,11 +411,52 @@ def m_queries_on_servers(corpus: Path, work: Path) -> dict:
 MEASUREMENTS = {name[2:]: fn for name, fn in globals().items() if name.startswith("m_") and name != "m_queries"}
 
 
+def _tree_memory_mb(pid: int) -> float:
+    """The memory a Python process and its Python descendants (kg's forked workers; not the servers a
+    step starts) hold together: the sum of their proportional set sizes (PSS: a page two forked
+    processes share counts half in each), from /proc (Linux)."""
+    total_kb, pending, python = 0, [pid], os.path.realpath(f"/proc/{pid}/exe")
+    while pending:
+        current = pending.pop()
+        try:
+            if os.path.realpath(f"/proc/{current}/exe") == python:
+                with open(f"/proc/{current}/smaps_rollup", encoding="ascii") as status:
+                    total_kb += next((int(line.split()[1]) for line in status if line.startswith("Pss:")), 0)
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as children:
+                    pending.extend(int(child_pid) for child_pid in children.read().split())
+        except (OSError, ValueError):
+            continue  # the process ended while read
+    return total_kb / 1024
+
+
+class _PeakMemory:
+    """Samples :func:`_tree_memory_mb` of this process five times a second: kg checks parts of a
+    large validation in forked processes, whose memory the process's own peak RSS does not see."""
+
+    def __init__(self):
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self):
+        while not self._stop.wait(0.2):
+            self.peak_mb = max(self.peak_mb, _tree_memory_mb(os.getpid()))
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_mb
+
+
 def child(name: str, corpus: Path, work: Path, engine: str | None) -> None:
+    sampler = _PeakMemory() if os.path.exists("/proc/self/smaps_rollup") else None
     started = time.perf_counter()
     result = m_queries(corpus, work, engine) if name == "queries" else MEASUREMENTS[name](corpus, work)
     seconds = time.perf_counter() - started
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    # Peak memory: the process's own peak RSS, or its processes' sampled sum where that is higher.
+    rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, sampler.stop() if sampler else 0.0)
     print(json.dumps({"seconds": seconds, "rss_mb": rss, "result": result}))
 
 

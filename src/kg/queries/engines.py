@@ -14,6 +14,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Dataset, Literal, Node, URIRef, Variable
 
 from kg.model.errors import KgError
+from kg.queries.sparqltext import hinted_subqueries
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
@@ -119,7 +120,8 @@ class OxigraphEngine:
     def select(self, sparql: str, *, max_rows: int | None = None, bindings: dict[str, Node] | None = None) -> SelectResult:
         try:
             substitutions = {ox.Variable(name): term_to_oxigraph(term) for name, term in (bindings or {}).items()}
-            solutions = self.store.query(sparql, use_default_graph_as_union=True, substitutions=substitutions or None)
+            solutions = self.store.query(hinted_subqueries(sparql), use_default_graph_as_union=True,
+                                         substitutions=substitutions or None)
             if not isinstance(solutions, ox.QuerySolutions):
                 raise KgError("kg runs SELECT queries only; this query is an ASK, CONSTRUCT or DESCRIBE.")
             variables = [v.value for v in solutions.variables]

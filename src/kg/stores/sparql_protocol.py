@@ -48,6 +48,7 @@ from kg.model.errors import BadInputError, KgError, ValidationFailed
 from kg.model.namespaces import BOOKKEEPING_GRAPHS, MANIFEST_GRAPH, RETRACTIONS_GRAPH
 from kg.model.rdffiles import FactsFile, read_facts_file, read_turtle, sniff_facts_file
 from kg.queries.engines import SelectResult, term_from_oxigraph, too_many_rows
+from kg.queries.sparqltext import hinted_subqueries
 from kg.stores.base import (LoadReport, display_path, expand_paths, export_format, export_graphs, now_utc,
                             read_manifest, remove_graphs_update, validate_graphs, validate_with_stored)
 from kg.validation.validator import ValidationReport
@@ -424,11 +425,11 @@ class RemoteStore:
         server = self.endpoint.server or ("oxigraph" if self.server_header.startswith("Oxigraph/") else None)
         if server == "oxigraph":
             if not default_rows and not self._unrecorded_graphs(oxigraph=True):
-                return RemoteEngine(self, [], union=True)
+                return RemoteEngine(self, [], union=True, oxigraph=True)
         elif server == "virtuoso":
             if all(is_virtuoso_system_graph(g) for g in self._unrecorded_graphs(oxigraph=False)):
                 return RemoteEngine(self, [])
-        return RemoteEngine(self, self.graph_names())
+        return RemoteEngine(self, self.graph_names(), oxigraph=server == "oxigraph")
 
     def validate(self, graphs: Iterable[str] | None = None, *, part_bytes: int | None = None) -> ValidationReport:
         """Validate what the store holds: all of kg's graphs, or the given ones with what they depend on.
@@ -663,12 +664,15 @@ class RemoteEngine:
 
     name = "endpoint"
 
-    def __init__(self, store: RemoteStore, default_graphs: list[str], *, union: bool = False):
+    def __init__(self, store: RemoteStore, default_graphs: list[str], *, union: bool = False, oxigraph: bool = False):
         self.store = store
         self.default_graphs = default_graphs  # none: the server's own default graph (Virtuoso's union of all)
         self.union = union  # Oxigraph server's union-default-graph: the store holds kg's graphs only
+        self.oxigraph = oxigraph  # groups marked ``# kg:subquery`` are sent as subqueries (queries/README.md)
 
     def select(self, sparql: str, *, max_rows: int | None = None) -> SelectResult:
+        if self.oxigraph:
+            sparql = hinted_subqueries(sparql)
         result = self.store.select(sparql, default_graphs=self.default_graphs, union=self.union)
         if max_rows is not None and len(result.rows) > max_rows:
             raise too_many_rows(max_rows)

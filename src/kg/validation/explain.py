@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from rdflib import RDF, RDFS, BNode, Graph, Node, URIRef
@@ -109,18 +110,13 @@ class SubjectLines:
             self._files[file] = None
             path = Path(file)
             try:
-                if path.is_file() and path.stat().st_size <= MAX_LINE_SEARCH_BYTES:
-                    text = path.read_text(encoding="utf-8", errors="replace")
-                    first: dict[str, int] = {}
-                    for number, line in enumerate(text.splitlines(), 1):
-                        token = line.lstrip().split(None, 1)[0] if line.strip() else ""
-                        if token and token[0] not in "#[]();.,@\"'" and token not in first:
-                            first[token] = number
-                    prefixes = sorted(_PREFIX.findall(text), key=lambda p: -len(p[1]))
-                    self._files[file] = (first, prefixes)
+                status = path.stat()
+                if path.is_file() and status.st_size <= MAX_LINE_SEARCH_BYTES:
+                    self._files[file] = _lines_of(file, status.st_size, status.st_mtime_ns)
             except OSError:
                 pass
         return self._files[file]
+
 
     def find(self, file: str | None, node: Node) -> int | None:
         """The line ``node`` is described on in ``file``, or ``None``."""
@@ -132,6 +128,20 @@ class SubjectLines:
         forms = [f"<{iri}>"] + [f"{name}:{iri[len(ns):]}" for name, ns in prefixes if ns and iri.startswith(ns)]
         found = [first[form] for form in forms if form in first]
         return min(found) if found else None
+
+
+@lru_cache(maxsize=16)
+def _lines_of(file: str, size: int, modified_ns: int) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """The first line of each token that starts a line, and the file's prefixes (longest namespace
+    first); kept for the last files asked about (a large validation explains problems part by part),
+    and read again when the file's size or time changes."""
+    text = Path(file).read_text(encoding="utf-8", errors="replace")
+    first: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        token = line.lstrip().split(None, 1)[0] if line.strip() else ""
+        if token and token[0] not in "#[]();.,@\"'" and token not in first:
+            first[token] = number
+    return first, sorted(_PREFIX.findall(text), key=lambda p: -len(p[1]))
 
 
 def explain(results: Graph, data: Graph, origin: dict[Node, str], only: set[Node] | None = None) -> list[Problem]:

@@ -15,7 +15,10 @@ validating everything at once.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -25,7 +28,8 @@ from rdflib.namespace import SH
 from kg.model.rdffiles import read_facts_file
 from kg.queries.engines import term_from_oxigraph
 from kg.validation.explain import owner_of
-from kg.validation.sparql_constraints import BNODE_IRI, evaluate, load_with_bnode_names, unskolem
+from kg.validation.sparql_constraints import (BNODE_IRI, bnode_named_ntriples, evaluate, load_with_bnode_names,
+                                              unskolem)
 
 #: Turtle bytes per part: about 170 000 triples of facts, some 300 MB as an rdflib graph.
 PART_BYTES = 8_000_000
@@ -53,6 +57,10 @@ def parts_of(paths: Sequence[Path], part_bytes: int) -> list[list[int]]:
     return parts
 
 
+def _named_triples(path: Path) -> str:
+    return bnode_named_ntriples(read_facts_file(path).graph)
+
+
 class Index:
     """Every file in an in-memory Oxigraph store, one named graph per file.
 
@@ -61,11 +69,16 @@ class Index:
     so a blank node is the same node in every part and in the SHACL-SPARQL results.
     """
 
-    def __init__(self, paths: Sequence[Path], ontology: Graph):
+    def __init__(self, paths: Sequence[Path], ontology: Graph, *, workers: int = 1):
         self.paths = list(paths)
         self.store = ox.Store()
-        for position, path in enumerate(self.paths):
-            load_with_bnode_names(read_facts_file(path).graph, self.store, to_graph=self.file_graph(position))
+        if workers > 1:  # files parsed by forked processes, loaded here in order as they come
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for position, triples in enumerate(pool.imap(_named_triples, self.paths, chunksize=4)):
+                    self.store.load(triples, format=ox.RdfFormat.N_TRIPLES, to_graph=self.file_graph(position))
+        else:
+            for position, path in enumerate(self.paths):
+                load_with_bnode_names(read_facts_file(path).graph, self.store, to_graph=self.file_graph(position))
         load_with_bnode_names(ontology, self.store, to_graph=_ONTOLOGY_GRAPH)
 
     @staticmethod
@@ -149,8 +162,61 @@ def _result_key(results: Graph, result: Node) -> tuple:
                                                     SH.resultPath, SH.value, SH.resultMessage, SH.resultSeverity))
 
 
+@dataclass
+class _Work:
+    """What every part's check needs; set before the worker processes fork, so they share it."""
+
+    index: Index
+    parts: list[list[int]]
+    core_shapes: Graph
+    ontology: Graph
+    explain: Callable[[Graph, Graph, dict[Node, str]], list]
+
+
+_WORK: _Work | None = None
+
+
+def _check_part(number: int) -> list[tuple[tuple, BNode, list, list]]:
+    """pySHACL's core results for one part's own nodes: ``(key, result, triples, problems)`` for each."""
+    work = _WORK
+    part = work.parts[number]
+    data = work.index.graph_of(part)
+    own = {term for triple in data for term in (triple[0], triple[2])}
+    mentioned = {term for term in own if isinstance(term, URIRef)}
+    work.index.neighbourhood(mentioned, {Index.file_graph(p) for p in part}, data)
+    import pyshacl
+
+    _, results, _ = pyshacl.validate(data, shacl_graph=work.core_shapes, ont_graph=work.ontology, inference="none",
+                                     allow_warnings=True, advanced=False, inplace=True)
+    found = []
+    for result in results.subjects(RDF.type, SH.ValidationResult):
+        key = _result_key(results, result)
+        if key[0] not in own:
+            continue
+        one = Graph()
+        for triple in [*results.triples((result, None, None)), *_below(results, result)]:
+            one.add(triple)
+        owner = owner_of(key[0], data)[0]
+        origin = {owner: found_in} if (found_in := work.index.first_file(owner)) else {}
+        found.append((key, result, list(one), work.explain(one, data, origin)))
+    return found
+
+
+def workers_for(parts: int, total_bytes: int, part_bytes: int) -> int:
+    """How many processes check parts at once: one per core (at most one per part) where the input
+    is several parts of full size and the system can fork; else one, in this process.
+
+    >>> workers_for(1, 10**9, 8_000_000)
+    1
+    """
+    if parts < 2 or total_bytes < 2 * part_bytes or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(parts, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+
+
 def validate_in_parts(paths: Sequence[Path], *, shapes: Graph, core_shapes: Graph, ontology: Graph,
-                      explain: Callable[[Graph, Graph, dict[Node, str]], list], part_bytes: int = PART_BYTES):
+                      explain: Callable[[Graph, Graph, dict[Node, str]], list], part_bytes: int = PART_BYTES,
+                      workers: int | None = None):
     """Validate files in parts; return ``(conforms, results_graph, results_text, problems)``.
 
     Args:
@@ -159,6 +225,8 @@ def validate_in_parts(paths: Sequence[Path], *, shapes: Graph, core_shapes: Grap
         ontology: Mixed into each part, as pySHACL's ``ont_graph``.
         explain: Turns ``(results, data, origin)`` into problems, while a part's data is at hand.
         part_bytes: Turtle bytes per part.
+        workers: Processes checking parts at once (default: :func:`workers_for`). They are forked
+            once the index is built, so they share it; the report is the same for any number.
 
     :func:`kg.validation.validator.validate` calls it for large inputs, or when given ``part_bytes``:
 
@@ -168,39 +236,36 @@ def validate_in_parts(paths: Sequence[Path], *, shapes: Graph, core_shapes: Grap
     >>> report.conforms, report.results_text.endswith("in 2 parts, SHACL-SPARQL constraints evaluated by Oxigraph")
     (True, True)
     """
+    global _WORK
     paths = [Path(p) for p in paths]
-    index = Index(paths, ontology)
+    parts = parts_of(paths, part_bytes)
+    if workers is None:
+        workers = workers_for(len(parts), sum(p.stat().st_size for p in paths), part_bytes)
+    index = Index(paths, ontology, workers=workers)
     report = BNode()
     merged = Graph()
     merged.add((report, RDF.type, SH.ValidationReport))
     kept: set[tuple] = set()
     problems = []
-    parts = parts_of(paths, part_bytes)
-    for part in parts:
-        data = index.graph_of(part)
-        own = {term for triple in data for term in (triple[0], triple[2])}
-        mentioned = {term for term in own if isinstance(term, URIRef)}
-        index.neighbourhood(mentioned, {Index.file_graph(p) for p in part}, data)
-        import pyshacl
-
-        _, results, _ = pyshacl.validate(data, shacl_graph=core_shapes, ont_graph=ontology, inference="none",
-                                         allow_warnings=True, advanced=False, inplace=True)
-        part_results = Graph()
-        for result in results.subjects(RDF.type, SH.ValidationResult):
-            key = _result_key(results, result)
-            if key[0] not in own or key in kept:
-                continue
-            kept.add(key)
-            for triple in results.triples((result, None, None)):
-                part_results.add(triple)
-            for triple in _below(results, result):
-                part_results.add(triple)
-            merged.add((report, SH.result, result))
-        merged += part_results
-        owners = {owner_of(focus, data)[0] for focus in part_results.objects(None, SH.focusNode)}
-        origin = {owner: found for owner in owners if (found := index.first_file(owner))}
-        problems.extend(explain(part_results, data, origin))
-        del data, results
+    _WORK = _Work(index, parts, core_shapes, ontology, explain)
+    try:
+        if workers > 1:
+            with multiprocessing.get_context("fork").Pool(min(workers, len(parts))) as pool:
+                checked = list(pool.imap(_check_part, range(len(parts))))
+        else:
+            checked = (_check_part(number) for number in range(len(parts)))
+        # In the order of the parts, each result once (a node two parts mention is judged the same in both).
+        for found in checked:
+            for key, result, triples, explained in found:
+                if key in kept:
+                    continue
+                kept.add(key)
+                for triple in triples:
+                    merged.add(triple)
+                merged.add((report, SH.result, result))
+                problems.extend(explained)
+    finally:
+        _WORK = None
     sparql_results = Graph()
     for triple in evaluate(index.store, shapes):
         sparql_results.add((unskolem(triple[0]), triple[1], unskolem(triple[2])))

@@ -21,7 +21,7 @@ from rdflib import OWL, RDF, BNode, Graph, Literal, Node, URIRef
 from rdflib.namespace import SH
 
 from kg.queries.engines import term_from_oxigraph
-from kg.queries.sparqltext import located_tokens
+from kg.queries.sparqltext import hinted_subqueries, located_tokens
 
 #: Oxigraph relabels the blank nodes it parses; loading them as these IRIs keeps rdflib's names.
 BNODE_IRI = "urn:kg:bnode:"
@@ -37,10 +37,14 @@ def load_with_bnode_names(graph: Graph, store: ox.Store, *, to_graph: ox.NamedNo
     >>> [unskolem(term_from_oxigraph(q.subject)) for q in store]
     [rdflib.term.BNode('b1')]
     """
+    store.load(bnode_named_ntriples(graph), format=ox.RdfFormat.N_TRIPLES, to_graph=to_graph or ox.DefaultGraph())
+
+
+def bnode_named_ntriples(graph: Graph) -> str:
+    """The graph as N-Triples, each blank node written as the IRI :func:`load_with_bnode_names` loads."""
     triples = graph.serialize(format="nt", encoding="utf-8").decode("utf-8")
     triples = _SUBJECT_BNODE.sub(f"<{BNODE_IRI}\\1>", triples)
-    triples = _OBJECT_BNODE.sub(f" <{BNODE_IRI}\\1> .", triples)
-    store.load(triples, format=ox.RdfFormat.N_TRIPLES, to_graph=to_graph or ox.DefaultGraph())
+    return _OBJECT_BNODE.sub(f" <{BNODE_IRI}\\1> .", triples)
 
 
 def unskolem(term: Node) -> Node:
@@ -197,8 +201,8 @@ def _translate(shapes: Graph, shape: Node, constraint: Node) -> SparqlConstraint
     target = " UNION ".join(f"{{ SELECT DISTINCT ?this WHERE {{ {t} }} }}" for t in targets)
     message = shapes.value(constraint, SH.message) or shapes.value(shape, SH.message) or ""
     severity = shapes.value(constraint, SH.severity) or shapes.value(shape, SH.severity) or SH.Violation
-    return SparqlConstraint(shape, severity, str(message), _prefixes(shapes, constraint) + "\n" +
-                            f"\n  {target}\n".join(pieces), constraint)
+    query = _prefixes(shapes, constraint) + "\n" + f"\n  {target}\n".join(pieces)
+    return SparqlConstraint(shape, severity, str(message), hinted_subqueries(query), constraint)
 
 
 def _deactivated(shapes: Graph, node: Node) -> bool:
