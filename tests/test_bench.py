@@ -83,3 +83,23 @@ def test_a_query_step_stopped_whole_is_a_lower_bound_or_not_measured_never_a_tra
         total = sum(q["seconds"] for q in results["queries_kg"]["result"].values())
         expected = 120.0 / total if stopped == "queries_rdflib" else total / 120.0
         assert targets[name]["measured"] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("load, reload, met", [
+    pytest.param({"seconds": 1500.0}, {"seconds": 20.0}, (True, True), id="within-both"),
+    pytest.param({"seconds": 2000.0}, {"seconds": 75.0}, (False, False), id="over-both"),
+    pytest.param({"seconds": None, "stopped_after": 1200.0}, {"seconds": 20.0}, (False, True),
+                 id="first-load-stopped-before-the-goal-is-not-met"),
+])
+def test_the_ten_million_targets_are_absolute_and_a_stopped_load_never_meets_them(recorded, load, reload, met):
+    bench = _module("bench")
+    results = copy.deepcopy(recorded)
+    results["kg_load"] = {**results["kg_load"], "rss_mb": 3000.0, **load}
+    results["kg_reload_unchanged"] = {**results["kg_reload_unchanged"], **reload}
+    targets = {t["name"]: t for t in bench.targets_of(results, scale="10m")}
+    assert (targets["first-load-under-30-min"]["met"], targets["reload-unchanged-under-1-min"]["met"]) == met
+    assert targets["first-load-under-30-min"]["lower_bound"] is (load["seconds"] is None)
+    assert targets["peak-memory-mb"]["goal"] == 8192 and targets["peak-memory-mb"]["met"]
+    smaller = {t["name"]: t for t in bench.targets_of(results, scale="1m")}
+    assert "first-load-under-30-min" not in smaller and smaller["peak-memory-mb"]["goal"] == 2048
+    assert not smaller["peak-memory-mb"]["met"]
