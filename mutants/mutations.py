@@ -101,8 +101,8 @@ MUTATIONS = [
      "new": "if False:", "tests": ["tests/test_stores.py", "tests/test_limits.py"], "first_run": "survived"},
     # --- the SHACL-SPARQL fast path ------------------------------------------------------------
     {"id": "fast-path-this-in-strings", "breaks": "$this inside a string literal of a constraint is rewritten",
-     "file": "src/kg/validation/sparql_constraints.py", "old": 'f"\\n  {target}\\n".join(pieces), constraint)',
-     "new": 'f"\\n  {target}\\n".join(pieces).replace("$this", "?this"), constraint)',
+     "file": "src/kg/validation/sparql_constraints.py", "old": 'f"\\n  {target}\\n".join(pieces)\n',
+     "new": 'f"\\n  {target}\\n".join(pieces).replace("$this", "?this")\n',
      "tests": ["tests/test_w3c_shacl_sparql.py"]},
     {"id": "fast-path-ignores-deactivated-shape", "breaks": "a deactivated shape's SPARQL constraint still runs",
      "file": "src/kg/validation/sparql_constraints.py",
@@ -117,4 +117,12 @@ MUTATIONS = [
     {"id": "total-sums-parts-of-other-periods", "breaks": "a part of another period or claimant is summed into a total",
      "file": "ontology/shapes.ttl", "old": "FILTER (?part_claimant = ?claimant && ?part_period = ?period)",
      "new": "FILTER (?part_claimant = ?claimant || ?part_period = ?period)", "tests": ["tests/test_shapes.py"]},
+    {"id": "forked-workers-lose-parts", "breaks": "parts checked by forked processes lose every other part's results",
+     "file": "src/kg/validation/parts.py", "old": "checked = list(pool.map(_check_part, range(len(parts))))",
+     "new": "checked = list(pool.map(_check_part, range(0, len(parts), 2)))",
+     "tests": ["tests/test_validation_engines.py"]},
+    {"id": "same-figure-pairs-not-hinted", "breaks": "the same-figure pairs reach Oxigraph as plain patterns (looked up "
+     "by the period alone: the square of the claims per period)",
+     "file": "src/kg/validation/sparql_constraints.py", "old": "hinted_subqueries(query), constraint)",
+     "new": "query, constraint)", "tests": ["tests/test_disagreements.py"]},
 ]

@@ -124,18 +124,60 @@ def test_validation_in_parts_gives_the_whole_report_on_broken_facts(facts_graph,
     assert any(p.shape == f"kgsh:{shape}" for p in parts.problems)
 
 
-@pytest.mark.parametrize("part_bytes", [pytest.param(1, id="a-file-a-part"), pytest.param(40_000, id="a-few-files-a-part")])
-def test_validation_in_parts_gives_the_whole_report_on_a_synthetic_corpus(tmp_path, part_bytes):
+def _synthetic_files(folder):
     from kg.model.resources import facts_dir
 
-    synthesize(sources=8, seed=5, out=tmp_path, invalid_share=0.5, conflict_share=0.3)
-    files = [ontology_path(), facts_dir() / "reference.ttl", *sorted((tmp_path / "facts").glob("*.ttl")),
-             *sorted(facts_dir().glob("n*.ttl"))]
+    synthesize(sources=8, seed=5, out=folder, invalid_share=0.5, conflict_share=0.3)
+    return [ontology_path(), facts_dir() / "reference.ttl", *sorted((folder / "facts").glob("*.ttl")),
+            *sorted(facts_dir().glob("n*.ttl"))]
+
+
+@pytest.mark.parametrize("part_bytes", [pytest.param(1, id="a-file-a-part"), pytest.param(40_000, id="a-few-files-a-part")])
+@pytest.mark.parametrize("workers", [pytest.param(1, id="in-this-process"), pytest.param(2, id="in-two-forked-processes")])
+def test_validation_in_parts_gives_the_whole_report_on_a_synthetic_corpus(tmp_path, monkeypatch, part_bytes, workers):
+    import kg.validation.parts as parts_module
+
+    files = _synthetic_files(tmp_path)
+    monkeypatch.setattr(parts_module, "workers_for", lambda *sizes: workers)
     whole, parts = validate(files, part_bytes=10**12), validate(files, part_bytes=part_bytes)
     assert "parts" in parts.results_text
     assert parts.conforms is whole.conforms is False
     assert _report(parts) == _report(whole)
     assert len(parts.problems) == len(whole.problems) > 5
+    assert sorted((p.focus, p.shape, p.file, p.line) for p in parts.problems) == sorted(
+        (p.focus, p.shape, p.file, p.line) for p in whole.problems)
+
+
+def test_a_file_that_does_not_parse_is_named_as_well_when_parts_are_read_by_forked_processes(tmp_path, monkeypatch):
+    import kg.validation.parts as parts_module
+    from kg.model.errors import BadInputError
+
+    files = _synthetic_files(tmp_path)
+    files[4].write_text(files[4].read_text(encoding="utf-8") + "\nthis is not turtle .\n", encoding="utf-8")
+    messages = []
+    for workers in (1, 2):
+        monkeypatch.setattr(parts_module, "workers_for", lambda *sizes: workers)
+        with pytest.raises(BadInputError) as raised:
+            validate(files, part_bytes=1)
+        messages.append(str(raised.value))
+    assert messages[0] == messages[1] and files[4].name in messages[0]
+
+
+def _die(number):
+    import os
+
+    os._exit(9)  # as a worker the kernel's out-of-memory killer stops
+
+
+def test_a_worker_process_that_dies_is_an_error_not_a_wait(tmp_path, monkeypatch):
+    import kg.validation.parts as parts_module
+    from kg.model.errors import KgError
+
+    files = _synthetic_files(tmp_path)
+    monkeypatch.setattr(parts_module, "workers_for", lambda *sizes: 2)
+    monkeypatch.setattr(parts_module, "_check_part", _die)
+    with pytest.raises(KgError, match="worker processes ended unexpectedly"):
+        validate(files, part_bytes=1)
 
 
 @pytest.mark.parametrize("where", ["embedded", "oxigraph-serve"])

@@ -18,6 +18,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +28,7 @@ import pyoxigraph as ox
 from rdflib import RDF, RDFS, BNode, Graph, Literal, Node, URIRef
 from rdflib.namespace import SH
 
+from kg.model.errors import KgError
 from kg.model.rdffiles import read_facts_file
 from kg.queries.engines import term_from_oxigraph
 from kg.validation.explain import owner_of
@@ -57,6 +61,18 @@ def parts_of(paths: Sequence[Path], part_bytes: int) -> list[list[int]]:
     return parts
 
 
+@contextmanager
+def _forked(workers: int):
+    """Worker processes forked from this one (so they share what it holds), as an executor whose ``map``
+    keeps the input's order. A worker that dies (the system out of memory) is an error, not a wait."""
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        try:
+            yield pool
+        except BrokenProcessPool:
+            raise KgError("Validation stopped: one of its worker processes ended unexpectedly (was the system out "
+                          "of memory?). Nothing was written.") from None
+
+
 def _named_triples(path: Path) -> str:
     return bnode_named_ntriples(read_facts_file(path).graph)
 
@@ -73,8 +89,8 @@ class Index:
         self.paths = list(paths)
         self.store = ox.Store()
         if workers > 1:  # files parsed by forked processes, loaded here in order as they come
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for position, triples in enumerate(pool.imap(_named_triples, self.paths, chunksize=4)):
+            with _forked(workers) as pool:
+                for position, triples in enumerate(pool.map(_named_triples, self.paths, chunksize=4)):
                     self.store.load(triples, format=ox.RdfFormat.N_TRIPLES, to_graph=self.file_graph(position))
         else:
             for position, path in enumerate(self.paths):
@@ -250,8 +266,8 @@ def validate_in_parts(paths: Sequence[Path], *, shapes: Graph, core_shapes: Grap
     _WORK = _Work(index, parts, core_shapes, ontology, explain)
     try:
         if workers > 1:
-            with multiprocessing.get_context("fork").Pool(min(workers, len(parts))) as pool:
-                checked = list(pool.imap(_check_part, range(len(parts))))
+            with _forked(min(workers, len(parts))) as pool:
+                checked = list(pool.map(_check_part, range(len(parts))))
         else:
             checked = (_check_part(number) for number in range(len(parts)))
         # In the order of the parts, each result once (a node two parts mention is judged the same in both).
