@@ -41,7 +41,12 @@ def _rss(step: dict | None) -> str:
 
 
 def render() -> str:
-    records = sorted((json.loads(p.read_text()) for p in RESULTS.glob("*.json")), key=lambda r: ORDER.get(r["scale"], 9))
+    """The README's table of every recorded run, smallest first."""
+    return render_records([json.loads(p.read_text()) for p in RESULTS.glob("*.json")])
+
+
+def render_records(records: list[dict]) -> str:
+    records = sorted(records, key=lambda r: ORDER.get(r["scale"], 9))
     lines = []
     for record in records:
         r, m = record["results"], record["machine"]
@@ -87,9 +92,11 @@ def render() -> str:
         lines.append("")
         for t in record["targets"]:
             sign = "≥" if t["higher_is_better"] else "≤"
-            shown = f"{'at least ' if t.get('lower_bound') else ''}{t['measured']:.2f}"
+            bound = t.get("bound") or ("at least" if t.get("lower_bound") else "")  # older records: lower bounds only
+            shown = f"{bound + ' ' if bound else ''}{t['measured']:.2f}"
             detail = f" — {t['detail']}" if t.get("detail") else ""
-            lines.append(f"- `TARGET {t['name']}: {'met' if t['met'] else 'MISSED'} ({shown} vs {sign} {t['goal']})`{detail}")
+            verdict = {True: "met", False: "MISSED", None: "UNDECIDED"}[t["met"]]
+            lines.append(f"- `TARGET {t['name']}: {verdict} ({shown} vs {sign} {t['goal']})`{detail}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
