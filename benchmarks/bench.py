@@ -508,6 +508,8 @@ def measure(key: str, corpus: Path, work: Path, *, limit: float | None = None) -
     if engine:
         command += ["--engine", engine]
     stamp = {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": _commit()}
+    if name == "queries" and os.environ.get("KG_BENCH_QUERIES"):  # a partial query step says which it timed
+        stamp["only_queries"] = os.environ["KG_BENCH_QUERIES"].split(",")
     # Its own process group, stopped whole at the limit: a step's servers (oxigraph serve, Virtuoso) go with it.
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                start_new_session=True)
@@ -604,7 +606,9 @@ def targets_of(results: dict, *, scale: str | None = None) -> list[dict]:
     if "queries_kg" in r and not kg_stopped:
         kg = r["queries_kg"]["result"]
         paged = [n for n in kg if "first_page_seconds" in kg[n]]
-        if paged:
+        if r["queries_kg"].get("only_queries"):  # the lookups alone (10 M): no listing's first page was timed
+            print(f"TARGET first-page-under-1s: not measured (only {', '.join(kg)} timed: KG_BENCH_QUERIES)")
+        elif paged:
             slowest = max(paged, key=lambda n: kg[n]["first_page_seconds"])
             out.append(target("first-page-under-1s", kg[slowest]["first_page_seconds"], 1, higher_is_better=False,
                               detail=f"seconds to a table's first page, slowest query: {slowest}"))

@@ -119,3 +119,13 @@ def test_a_baseline_stopped_before_the_goal_leaves_the_target_undecided_not_miss
     record = {"scale": "10k", "triples": 1, "sources": 1, "when": "now", "results": results,
               "machine": {"cpus": 2, "platform": "p", "python": "3"}, "targets": list(targets.values())}
     assert "UNDECIDED (at least 2.00" in table.render_records([record])
+
+
+def test_a_query_step_of_the_lookups_alone_does_not_judge_every_listings_first_page(recorded, capsys):
+    bench = _module("bench")
+    results = copy.deepcopy(recorded)
+    lookups = {name: results["queries_kg"]["result"][name] for name in bench.LOOKUPS}
+    results["queries_kg"] = {**results["queries_kg"], "result": lookups, "only_queries": list(lookups)}
+    targets = {t["name"]: t for t in bench.targets_of(results, scale="10m")}
+    assert "first-page-under-1s" not in targets and "lookups-under-100ms" in targets
+    assert "first-page-under-1s: not measured (only claims-by-actor" in capsys.readouterr().out
