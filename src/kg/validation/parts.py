@@ -11,6 +11,11 @@ blank nodes hanging from them). So a node is judged, in any part that mentions i
 data a whole-graph run would use; results are kept for nodes the part's own files mention,
 each once. ``tests/test_validation_engines.py`` checks that the report equals the one from
 validating everything at once.
+
+Large inputs use every core: the files are parsed by worker processes, and once the index is
+built, the parts are checked by workers forked from this process, so that they share the index
+instead of each building one. Their results are merged in the order of the parts, so the report
+does not depend on how many there are (tested with one and two).
 """
 
 from __future__ import annotations
