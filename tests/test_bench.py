@@ -50,12 +50,15 @@ def test_a_baseline_stopped_at_its_limit_gives_a_lower_bound(recorded, capsys):
     bench, table = _module("bench"), _module("table")
     results = copy.deepcopy(recorded)
     results["pyshacl_validate"] = {"seconds": None, "stopped_after": 600.0, "rss_mb": None, "result": None}
+    results["full_revalidation"] = {"seconds": None, "stopped_after": 120.0, "rss_mb": None, "result": None}
     slowest = max(results["queries_kg"]["result"], key=lambda n: results["queries_kg"]["result"][n]["seconds"])
     results["queries_rdflib"]["result"][slowest] = {"seconds": None, "stopped_after": 300.0, "rows": None}
     targets = {t["name"]: t for t in bench.targets_of(results)}
     validation = targets["full-validation-vs-pyshacl"]
     assert validation["lower_bound"] and validation["measured"] == pytest.approx(600.0 / results["kg_validate"]["seconds"])
     assert "not compared" in validation["detail"]
+    add = targets["add-100-claims-vs-full-revalidation"]  # stopped at 120 s: a lower bound on the ratio
+    assert add["measured"] == pytest.approx(120.0 / results["kg_add"]["seconds"]) and add["bound"] == "at least"
     assert "at least" in capsys.readouterr().out
     assert table._t(results["pyshacl_validate"]) == "> 600 (stopped)"
     assert table._t(results["kg_validate"]) == table._s(results["kg_validate"]["seconds"])
@@ -129,3 +132,14 @@ def test_a_query_step_of_the_lookups_alone_does_not_judge_every_listings_first_p
     targets = {t["name"]: t for t in bench.targets_of(results, scale="10m")}
     assert "first-page-under-1s" not in targets and "lookups-under-100ms" in targets
     assert "first-page-under-1s: not measured (only claims-by-actor" in capsys.readouterr().out
+
+
+def test_a_long_list_of_problems_is_recorded_as_its_count_and_digest_and_still_compares():
+    bench = _module("bench")
+    many = [["Warning", f"claim-{n}", "kgsh:S", "m"] for n in range(bench.PROBLEMS_LISTED + 1)]
+    a, b = bench.compact({"conforms": True, "problems": many}), bench.compact({"conforms": True, "problems": list(many)})
+    changed = bench.compact({"conforms": True, "problems": many[:-1] + [["Warning", "other", "kgsh:S", "m"]]})
+    assert a["problems"]["count"] == len(many) and a == b and a != changed
+    assert "same verdict: True" == bench._verdict({"result": a}, {"result": b}, "conforms", "problems")
+    few = {"conforms": True, "problems": many[:3]}
+    assert bench.compact(few) == few

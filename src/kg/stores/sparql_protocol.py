@@ -668,7 +668,7 @@ class RemoteEngine:
         self.store = store
         self.default_graphs = default_graphs  # none: the server's own default graph (Virtuoso's union of all)
         self.union = union  # Oxigraph server's union-default-graph: the store holds kg's graphs only
-        self.oxigraph = oxigraph  # groups marked ``# kg:subquery`` are sent as subqueries (queries/README.md)
+        self.oxigraph = oxigraph  # ``# kg:subquery begin``…``end`` sent as a subquery (queries/README.md)
 
     def select(self, sparql: str, *, max_rows: int | None = None) -> SelectResult:
         if self.oxigraph:

@@ -117,7 +117,6 @@ class SubjectLines:
                 pass
         return self._files[file]
 
-
     def find(self, file: str | None, node: Node) -> int | None:
         """The line ``node`` is described on in ``file``, or ``None``."""
         index = self._index(file) if file and isinstance(node, URIRef) else None
