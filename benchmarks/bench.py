@@ -190,14 +190,18 @@ def _interleaved(a, b, repeat: int, *, budget: float = 3.0) -> tuple[float, floa
     return statistics.median(times_a), statistics.median(times_b), len(result.terms), repeat
 
 
+def only_queries() -> list[str] | None:
+    """The stored queries ``KG_BENCH_QUERIES`` limits a query step to (comma-separated), or ``None``: all."""
+    return os.environ.get("KG_BENCH_QUERIES", "").split(",") if os.environ.get("KG_BENCH_QUERIES") else None
+
+
 def m_queries(corpus: Path, work: Path, engine: str) -> dict:
     from kg.cli.commands import TABLE_PAGE
     from kg.queries.catalogue import load_catalogue, run_query
 
     catalogue = load_catalogue()
-    if os.environ.get("KG_BENCH_QUERIES"):  # some queries only (the lookups at 10 M): a partial step, said so
-        wanted = os.environ["KG_BENCH_QUERIES"].split(",")
-        catalogue = {name: catalogue[name] for name in wanted}
+    if only_queries():  # some queries only (the lookups at 10 M): a partial step, said so
+        catalogue = {name: catalogue[name] for name in only_queries()}
     params = QUERY_PARAMS
     repeat = int(os.environ.get("KG_BENCH_REPEAT", "5"))
     out = {}
@@ -477,7 +481,7 @@ def child(name: str, corpus: Path, work: Path, engine: str | None) -> None:
     seconds = time.perf_counter() - started
     # Peak memory: the process's own peak RSS, or its processes' sampled sum where that is higher.
     rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, sampler.stop() if sampler else 0.0)
-    print(json.dumps({"seconds": seconds, "rss_mb": rss, "result": compact(result)}))
+    print(json.dumps({"seconds": seconds, "rss_mb": rss, "result": result}))
 
 
 #: Every step of a run, in order: (result key, measurement, engine, folders to clear before it).
@@ -528,8 +532,8 @@ def measure(key: str, corpus: Path, work: Path, *, limit: float | None = None) -
     if engine:
         command += ["--engine", engine]
     stamp = {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": _commit()}
-    if name == "queries" and os.environ.get("KG_BENCH_QUERIES"):  # a partial query step says which it timed
-        stamp["only_queries"] = os.environ["KG_BENCH_QUERIES"].split(",")
+    if name == "queries" and only_queries():  # a partial query step says which it timed
+        stamp["only_queries"] = only_queries()
     # Its own process group, stopped whole at the limit: a step's servers (oxigraph serve, Virtuoso) go with it.
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                start_new_session=True)

@@ -117,9 +117,10 @@ MUTATIONS = [
     {"id": "total-sums-parts-of-other-periods", "breaks": "a part of another period or claimant is summed into a total",
      "file": "ontology/shapes.ttl", "old": "FILTER (?part_claimant = ?claimant && ?part_period = ?period)",
      "new": "FILTER (?part_claimant = ?claimant || ?part_period = ?period)", "tests": ["tests/test_shapes.py"]},
-    {"id": "forked-workers-lose-parts", "breaks": "parts checked by forked processes lose every other part's results",
-     "file": "src/kg/validation/parts.py", "old": "checked = list(pool.map(_check_part, range(len(parts))))",
-     "new": "checked = list(pool.map(_check_part, range(0, len(parts), 2)))",
+    {"id": "forked-workers-lose-parts",
+     "breaks": "work done by forked processes (files read, parts checked) loses every other item",
+     "file": "src/kg/validation/parts.py", "old": "yield pool.map(function, items, chunksize=chunksize)",
+     "new": "yield pool.map(function, items[::2], chunksize=chunksize)",
      "tests": ["tests/test_validation_engines.py"]},
     {"id": "same-figure-pairs-not-hinted", "breaks": "the same-figure pairs reach Oxigraph as plain patterns (looked up "
      "by the period alone: the square of the claims per period)",

@@ -183,7 +183,6 @@ def test_oxigraph_server_holding_kgs_graphs_only_is_queried_through_its_union_de
         store.update("DELETE DATA { <http://example.org/x> <http://example.org/p> 1 }")
 
 
-
 def test_virtuoso_holding_kgs_graphs_and_its_own_is_queried_through_its_default_graph(stores):
     """Virtuoso's default graph is the union of all its graphs: kg's and its system graphs (about its own
     schemas), used while nothing else is there — 370 listed graphs ran it out of memory on disagreements."""

@@ -4,6 +4,7 @@ pySHACL's report: on every broken copy that breaks a SPARQL shape, and on a synt
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from rdflib import RDF, Graph
@@ -244,3 +245,58 @@ def test_loading_into_a_large_store_validates_the_new_file_with_the_stored_graph
     assert _report(reports["parts"]) == _report(reports["whole"])
     conflicts = [p for p in reports["parts"].problems if p.shape == "kgsh:ConflictingFigureShape"]
     assert conflicts and {p.file for p in conflicts} <= {None, str(FIXTURES / "conflicting-source.ttl")}
+
+
+_KILLED_MIDWAY = """
+import sys, time
+from pathlib import Path
+import kg.validation.parts as parts
+from kg.validation.validator import validate
+
+def _slow(number):
+    time.sleep(120)
+
+parts.workers_for = lambda *sizes: 2
+parts._check_part = _slow
+print("validating", flush=True)
+validate([Path(p) for p in sys.argv[1:]], part_bytes=1)
+"""
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(child) for child in (task / "children").read_text().split()}
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads the process tree from /proc (Linux)")
+def test_workers_end_with_a_validation_killed_midway(tmp_path):
+    """`kg load` killed by hand (or by the system) while its workers check parts: they go too, instead of
+    waiting forever, with the memory they hold, on a queue their siblings keep open."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    files = _synthetic_files(tmp_path)
+    process = subprocess.Popen([sys.executable, "-c", _KILLED_MIDWAY, *map(str, files)], stdout=subprocess.PIPE, text=True)
+    workers: set[int] = set()
+    try:
+        assert process.stdout.readline().strip() == "validating"
+        deadline = time.monotonic() + 60
+        while len(workers := _children(process.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(workers) == 2
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        deadline = time.monotonic() + 10
+        while any(Path(f"/proc/{w}").exists() for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(Path(f"/proc/{w}").exists() for w in workers)
+    finally:
+        process.kill()
+        for worker in workers:
+            if Path(f"/proc/{worker}").exists():
+                os.kill(worker, signal.SIGKILL)

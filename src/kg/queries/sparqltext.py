@@ -135,6 +135,8 @@ def hinted_subqueries(sparql: str) -> str:
     >>> hinted_subqueries('SELECT * { { # kg:subquery begin\\n ?s ?p ?o } # kg:subquery end\\n}').count("SELECT")
     1
     """
+    if SUBQUERY_BEGIN not in sparql:  # most queries: not read token by token on every run
+        return sparql
     depth, begin, edits = 0, None, []
     for kind, text, at in located_tokens(sparql):
         if kind == "open":

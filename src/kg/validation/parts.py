@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -67,15 +69,31 @@ def parts_of(paths: Sequence[Path], part_bytes: int) -> list[list[int]]:
 
 
 @contextmanager
-def _forked(workers: int):
-    """Worker processes forked from this one (so they share what it holds), as an executor whose ``map``
-    keeps the input's order. A worker that dies (the system out of memory) is an error, not a wait."""
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+def _in_order(function: Callable, items: Sequence, workers: int, *, chunksize: int = 1):
+    """``function`` applied to each item, the results in the items' order: by ``workers`` processes forked
+    from this one (so they share what it holds) when more than one, else here, one at a time. A worker
+    that dies (the system out of memory) is an error, not a wait."""
+    if workers <= 1:
+        yield map(function, items)
+        return
+    with ProcessPoolExecutor(min(workers, len(items)), mp_context=multiprocessing.get_context("fork"),
+                             initializer=_end_with, initargs=(os.getpid(),)) as pool:
         try:
-            yield pool
+            yield pool.map(function, items, chunksize=chunksize)
         except BrokenProcessPool:
             raise KgError("Validation stopped: one of its worker processes ended unexpectedly (was the system out "
                           "of memory?). Nothing was written.") from None
+
+
+def _end_with(parent: int) -> None:
+    """In a worker: end when the process that forked it is gone (killed by hand or by the system), instead
+    of waiting forever on a queue its siblings still hold open, with the memory it holds."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _named_triples(path: Path) -> str:
@@ -93,13 +111,10 @@ class Index:
     def __init__(self, paths: Sequence[Path], ontology: Graph, *, workers: int = 1):
         self.paths = list(paths)
         self.store = ox.Store()
-        if workers > 1:  # files parsed by forked processes, loaded here in order as they come
-            with _forked(workers) as pool:
-                for position, triples in enumerate(pool.map(_named_triples, self.paths, chunksize=4)):
-                    self.store.load(triples, format=ox.RdfFormat.N_TRIPLES, to_graph=self.file_graph(position))
-        else:
-            for position, path in enumerate(self.paths):
-                load_with_bnode_names(read_facts_file(path).graph, self.store, to_graph=self.file_graph(position))
+        # Parsed by the workers, loaded here in order as they come.
+        with _in_order(_named_triples, self.paths, workers, chunksize=4) as parsed:
+            for position, triples in enumerate(parsed):
+                self.store.load(triples, format=ox.RdfFormat.N_TRIPLES, to_graph=self.file_graph(position))
         load_with_bnode_names(ontology, self.store, to_graph=_ONTOLOGY_GRAPH)
 
     @staticmethod
@@ -270,21 +285,17 @@ def validate_in_parts(paths: Sequence[Path], *, shapes: Graph, core_shapes: Grap
     problems = []
     _WORK = _Work(index, parts, core_shapes, ontology, explain)
     try:
-        if workers > 1:
-            with _forked(min(workers, len(parts))) as pool:
-                checked = list(pool.map(_check_part, range(len(parts))))
-        else:
-            checked = (_check_part(number) for number in range(len(parts)))
         # In the order of the parts, each result once (a node two parts mention is judged the same in both).
-        for found in checked:
-            for key, result, triples, explained in found:
-                if key in kept:
-                    continue
-                kept.add(key)
-                for triple in triples:
-                    merged.add(triple)
-                merged.add((report, SH.result, result))
-                problems.extend(explained)
+        with _in_order(_check_part, range(len(parts)), workers) as checked:
+            for found in checked:
+                for key, result, triples, explained in found:
+                    if key in kept:
+                        continue
+                    kept.add(key)
+                    for triple in triples:
+                        merged.add(triple)
+                    merged.add((report, SH.result, result))
+                    problems.extend(explained)
     finally:
         _WORK = None
     sparql_results = Graph()
