@@ -65,6 +65,30 @@ def test_every_stored_query_gives_the_same_rows_on_every_store(name, stores):
         assert _typed(answer.terms) == _typed(embedded.terms), kind
 
 
+_VIRTUOSO_DISTINCT = pytest.mark.xfail(strict=True, reason=(
+    "Virtuoso 7.2 repeats a row in a page of SELECT DISTINCT … ORDER BY … LIMIT/OFFSET (the whole answer is right); "
+    "found by this test, not yet worked around"))
+
+
+@pytest.mark.parametrize("kind", ["oxigraph-serve", "virtuoso"])
+@pytest.mark.parametrize("name, params, limit", [
+    pytest.param("evidence", {}, 3, id="evidence-page"),
+    pytest.param("claims-about-actor", {}, 3, id="claims-about-actor-page"),
+    pytest.param("reporting-chain", {"text": "attacks"}, 3, id="reporting-chain-page"),
+    pytest.param("who-said", {"value": "153"}, None, id="who-said-by-value")])
+def test_pages_read_by_key_and_figures_looked_up_by_value_are_the_same_on_every_store(name, params, limit, kind, stores,
+                                                                                      request):
+    """oxigraph serve gets kg's key ranges and number lookups (kg.queries.paging); Virtuoso the query as written."""
+    if (name, kind) == ("claims-about-actor", "virtuoso"):
+        request.applymarker(_VIRTUOSO_DISTINCT)
+    assert {n for n, q in CATALOGUE.items() if q.page_keys} == {"evidence", "claims-about-actor", "reporting-chain"}
+    whole = run_query(CATALOGUE[name], store=stores["embedded"], params=params, timeout=60).terms
+    offset = max(0, len(whole) - 4) if limit else 0
+    assert whole
+    page = run_query(CATALOGUE[name], store=stores[kind], params=params, limit=limit, offset=offset, timeout=60)
+    assert _typed(page.terms) == _typed(whole[offset:offset + limit if limit else None])
+
+
 def test_the_stores_hold_the_same_graphs_and_kg_sees_only_its_own(stores):
     counts = {kind: store.graphs() for kind, store in stores.items()}
     assert counts["virtuoso"] == counts["oxigraph-serve"] == counts["embedded"]

@@ -4,7 +4,9 @@ Each ``queries/NAME.rq`` starts with a grlc-style header of ``#+`` comment lines
 read as YAML: ``summary``, ``description``, ``tags`` and ``params`` (each with
 ``name``, ``type`` — ``iri``, ``string``, ``integer`` or ``decimal`` —, ``default``,
 ``example``, ``description`` and ``required``); ``requires_one_of`` lists parameters
-of which at least one must be given.
+of which at least one must be given; ``page_keys`` lists the keys a long listing is paged
+by (:mod:`kg.queries.paging`); ``lookups`` names the variable a number parameter is looked
+up as (on Oxigraph, which stores numbers by value: the index instead of a comparison per row).
 
 Parameters are bound as RDF terms in a ``VALUES`` block placed at the start of the
 query's outer ``WHERE`` group: the text a user gives becomes one escaped literal or one
@@ -29,7 +31,17 @@ from kg.model.errors import BadInputError, QueryParameterError
 from kg.model.namespaces import PREFIXES, claim_iri
 from kg.model.resources import queries_dir
 from kg.queries.engines import Engine, QueryLimitError, SelectResult
-from kg.queries.sparqltext import MAX_DEPTH, nesting_depth, outer_group_start, page, service_calls
+from kg.queries.paging import keyed_page
+from kg.queries.sparqltext import (
+    MAX_DEPTH,
+    bound_by_outer_patterns,
+    nesting_depth,
+    ordered_by,
+    outer_group_start,
+    page,
+    projected_variables,
+    service_calls,
+)
 
 PARAM_TYPES = ("iri", "string", "integer", "decimal")
 _IRI_FORBIDDEN = re.compile(r'[\s<>"{}|^`\\]')
@@ -81,6 +93,10 @@ class StoredQuery:
     evidence: dict[str, str] = field(default_factory=dict)
     #: The picture that goes with the answer (``#+ chart:``), if any.
     chart: str | None = None
+    #: A query listing every key the answer can have, by which a page is read (``#+ page_keys:``).
+    page_keys: str | None = None
+    #: Number parameter -> the variable it is looked up as (``#+ lookups:``; Oxigraph only).
+    lookups: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_text(cls, sparql: str, *, name: str = "query", path: Path | None = None) -> StoredQuery:
@@ -110,6 +126,13 @@ class StoredQuery:
         if not isinstance(evidence, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in evidence.items()):
             raise BadInputError(f"{path or name}: #+ evidence: must map value columns to claim columns (value_a: claim_a).")
         body = "\n".join(line for line in sparql.splitlines() if not line.lstrip().startswith("#"))
+        page_keys = _page_keys(header.get("page_keys"), sparql, path or name)
+        lookups = header.get("lookups") or {}
+        numbers = {p.name for p in params if p.type in ("integer", "decimal")}
+        if not isinstance(lookups, dict) or not all(k in numbers and isinstance(v, str) and f"?{v}" in body
+                                                    for k, v in lookups.items()):
+            raise BadInputError(f"{path or name}: #+ lookups: must map number parameters to variables of the "
+                                "query (value: figure).")
         if "?include_retracted" in body and not any(p.name == "include_retracted" for p in params):
             params.append(INCLUDE_RETRACTED)  # every query that leaves out retracted claims offers them back
         return cls(
@@ -124,6 +147,8 @@ class StoredQuery:
             prefixes={prefix or "": iri for prefix, iri in _PREFIX_DECL.findall(sparql)},
             evidence=dict(evidence),
             chart=str(header["chart"]) if header.get("chart") else None,
+            page_keys=page_keys,
+            lookups=dict(lookups),
         )
 
     def param(self, name: str) -> Param:
@@ -133,12 +158,16 @@ class StoredQuery:
         known = ", ".join(p.name for p in self.params) or "none"
         raise QueryParameterError(f"Query {self.name} has no parameter {name!r} (its parameters: {known}).")
 
-    def bind(self, values: dict[str, str] | None = None) -> str:
+    def bind(self, values: dict[str, str] | None = None, *, numbers_by_value: bool = False) -> str:
         """The SPARQL text with parameters bound, ready to run or to paste into a store's UI.
 
         Args:
             values: Parameter values as text (an IRI, a prefixed name, a string, a number).
                 Parameters not given take their default.
+            numbers_by_value: For an engine that stores numbers by value (Oxigraph): a number
+                parameter named in ``#+ lookups:`` also binds its variable to the terms the number
+                can be stored as, so that the engine looks it up in its index instead of
+                comparing it with every figure (the query's own comparison stays).
 
         Raises:
             QueryParameterError: An unknown or missing parameter, or a malformed value.
@@ -147,18 +176,37 @@ class StoredQuery:
         >>> "VALUES (?measure ?subject ?include_retracted)" in q.bind({"subject": "actor:sdf"})
         True
         """
+        return self._bound(self.sparql, values, numbers_by_value=numbers_by_value)
+
+    def bind_page_keys(self, values: dict[str, str] | None = None) -> str | None:
+        """The ``#+ page_keys:`` query with the parameters bound as in :meth:`bind` (``None`` without one):
+        given an actor, only the keys of the actor's claims.
+
+        >>> "actor:isis" in load_catalogue()["claims-about-actor"].bind_page_keys().replace(
+        ...     "<https://w3id.org/conflict-kg/id/actor/isis>", "actor:isis")
+        True
+        """
+        return None if self.page_keys is None else self._bound(self.page_keys, values, numbers_by_value=False)
+
+    def _bound(self, sparql: str, values: dict[str, str] | None, *, numbers_by_value: bool) -> str:
         if not self.params:
             self.bindings(values)  # refuses unknown parameters
-            return self.sparql
+            return sparql
         bound = self.bindings(values)
         terms = [bound.get(param.name) for param in self.params]
-        names = " ".join(f"?{p.name}" for p in self.params)
+        names = [f"?{p.name}" for p in self.params]
         row = " ".join(term.n3() if term is not None else "UNDEF" for term in terms)
-        block = f"\n  VALUES ({names}) {{ ({row}) }}\n"
-        start = outer_group_start(self.sparql)
+        rows = [row]
+        for name, variable in self.lookups.items() if numbers_by_value else ():
+            if isinstance(bound.get(name), Literal):
+                # In the parameters' one block: the planner starts from it, with the figure bound as well.
+                names.append(f"?{variable}")
+                rows = [f"{row} {form.n3()}" for row in rows for form in stored_forms(bound[name])]
+        block = f"\n  VALUES ({' '.join(names)}) {{ {' '.join(f'({row})' for row in rows)} }}\n"
+        start = outer_group_start(sparql)
         if start is None:
             raise BadInputError(f"{self.path or self.name}: no group pattern ({{ … }}) found to bind parameters in.")
-        return self.sparql[:start] + block + self.sparql[start:]
+        return sparql[:start] + block + sparql[start:]
 
     def bindings(self, values: dict[str, str] | None = None) -> dict[str, Node]:
         """The RDF term each parameter is bound to (defaults applied; parameters left unbound are absent).
@@ -225,6 +273,44 @@ class StoredQuery:
                 f"Parameter {param.name} must be an IRI (e.g. {param.example or 'actor:isis'}), not {raw!r}."
             )
         return URIRef(text)
+
+
+def stored_forms(number: Literal) -> list[Literal]:
+    """The terms a number can be stored as in a store that keeps numbers by value (Oxigraph: ``"0153"``,
+    ``"153"`` and ``"+153"`` as integers are one term, ``"153.0"`` and ``"153"`` as decimals another):
+    an integer when it is whole, a decimal, a double when it is exactly one.
+
+    >>> [t.n3().split("^^")[0] for t in stored_forms(Literal("153.00", datatype=XSD.decimal))]
+    ['"153"', '"153.00"', '"153.0"']
+    >>> [t.n3() for t in stored_forms(Literal("0.1", datatype=XSD.decimal))]
+    ['"0.1"^^<http://www.w3.org/2001/XMLSchema#decimal>']
+    """
+    value = Decimal(str(number))
+    forms = [Literal(str(int(value)), datatype=XSD.integer)] if value == value.to_integral_value() else []
+    forms.append(Literal(format(value, "f"), datatype=XSD.decimal))
+    if Decimal(float(value)) == value:
+        forms.append(Literal(repr(float(value)), datatype=XSD.double))
+    return forms
+
+
+def _page_keys(keys: Any, sparql: str, where: Path | str) -> str | None:
+    """The ``#+ page_keys:`` query with the stored query's prefixes, checked against its ORDER BY."""
+    if keys is None:
+        return None
+    order, cuts = ordered_by(sparql)
+    variables = projected_variables(keys) if isinstance(keys, str) else None
+    if variables and not all(bound_by_outer_patterns(sparql, name) for name in variables):
+        raise BadInputError(
+            f"{where}: #+ page_keys: each key ({', '.join('?' + v for v in variables)}) must be bound by a triple "
+            "pattern of the query's outer group (not only in an OPTIONAL, a UNION or a subquery): a row without "
+            "its key would be read with every key.")
+    if not variables or cuts or order[:len(variables)] != variables:
+        raise BadInputError(
+            f"{where}: #+ page_keys: must be a SELECT of named variables that the query's ORDER BY starts "
+            f"with (ORDER BY starts with {', '.join('?' + v for v in order) or 'no variable'}), and the "
+            "query must not cut its own answer (LIMIT/OFFSET).")
+    declarations = "".join(f"PREFIX {prefix}: <{iri}>\n" for prefix, iri in _PREFIX_DECL.findall(sparql))
+    return declarations + keys
 
 
 def load_catalogue(directory: str | Path | None = None) -> dict[str, StoredQuery]:
@@ -314,8 +400,10 @@ def run_query(
         if store is None:
             raise QueryParameterError("run_query needs a store or an engine to run on.")
         engine = store.engine
+    oxigraph = getattr(engine, "oxigraph", False)
     try:
-        sparql = page(stored.bind(params), limit=limit, offset=offset)
+        bound = stored.bind(params, numbers_by_value=oxigraph)
+        sparql = page(bound, limit=limit, offset=offset)
     except ValueError as error:
         raise QueryParameterError(f"{stored.path or stored.name} cannot be paged: {error}.") from None
     check_query_text(sparql, allow_service=allow_service, name=str(stored.path or stored.name))
@@ -324,6 +412,11 @@ def run_query(
         bindings = stored.bindings(params)
         text = page(stored.sparql, limit=limit, offset=offset)
         work = lambda: engine.select(text, max_rows=max_rows, bindings=bindings)
+    elif limit is not None and stored.page_keys is not None and oxigraph:
+        def work() -> SelectResult:
+            whole = lambda text: engine.select(text, max_rows=max_rows)
+            keys = engine.select(stored.bind_page_keys(params))  # not max_rows: kg's own question, a row per key
+            return keyed_page(whole, bound, keys, limit=limit, offset=offset) or whole(sparql)
     else:
         work = lambda: engine.select(sparql, max_rows=max_rows)
     result: SelectResult = within(timeout, work, timed_out=lambda: QueryLimitError(

@@ -36,6 +36,9 @@ class Engine(Protocol):
     """Something that answers SPARQL SELECT queries over kg's data."""
 
     name: str
+    #: Oxigraph answers (embedded or ``oxigraph serve``): numbers stored by value, IRIs and simple literals
+    #: ordered by their text, ``# kg:subquery`` hints honoured. kg then looks figures up and pages by key.
+    oxigraph: bool
 
     def select(self, sparql: str, *, max_rows: int | None = None) -> SelectResult:
         """Run a SELECT query over the union of the named graphs (more than ``max_rows`` rows: an error)."""
@@ -110,6 +113,7 @@ class OxigraphEngine:
     """Queries a :class:`pyoxigraph.Store` with its default graph as the union of all graphs."""
 
     name = "oxigraph"
+    oxigraph = True
     #: Parameters arrive as a VALUES block: Oxigraph's substitutions (SEP-0007) only take
     #: variables the query projects, and most parameters are not projected.
     binds_variables = False
@@ -137,6 +141,7 @@ class RdflibEngine:
     """Queries an rdflib :class:`~rdflib.Dataset` whose default graph is the union of its graphs."""
 
     name = "rdflib"
+    oxigraph = False
     #: Takes parameter values as ``bindings`` (rdflib's initBindings).
     binds_variables = True
 

@@ -114,6 +114,98 @@ def page(sparql: str, *, limit: int | None = None, offset: int = 0) -> str:
     return sparql[:start].rstrip() + modifiers + ("\n" + sparql[end:] if values_at is not None else "\n")
 
 
+def projected_variables(sparql: str) -> list[str] | None:
+    """The variables a SELECT query projects by name (without ``?``), in order; ``None`` for ``SELECT *``.
+
+    >>> projected_variables("PREFIX ex: <urn:x#> SELECT DISTINCT ?a (COUNT(?c) AS ?n) WHERE { ?a ex:b ?c } GROUP BY ?a")
+    ['a', 'n']
+    """
+    names, depth, inside = [], 0, False
+    for kind, text in tokens(sparql):
+        if kind == "word" and text.upper() == "SELECT" and not inside:
+            inside = True
+        elif not inside or kind == "comment":
+            continue
+        elif kind == "open" and text == "{" or (kind == "word" and text.upper() == "WHERE"):
+            return names
+        elif kind == "open":
+            depth += 1
+        elif kind == "close":
+            depth -= 1
+        elif kind == "other" and text == "*" and depth == 0:
+            return None
+        elif kind == "var" and (depth == 0 or names and names[-1] == "AS"):
+            names[-1:] = [text[1:]] if names and names[-1] == "AS" else names[-1:] + [text[1:]]
+        elif kind == "word" and text.upper() == "AS":
+            names.append("AS")
+    return names
+
+
+def bound_by_outer_patterns(sparql: str, variable: str) -> bool:
+    """Whether a triple pattern of the query's outer group (not in an OPTIONAL, a UNION, a subquery or a
+    VALUES block) names ``?variable``: then every solution of the query binds it.
+
+    >>> bound_by_outer_patterns("SELECT * { ?s ?p ?o OPTIONAL { ?s ?q ?x } }", "s")
+    True
+    >>> [bound_by_outer_patterns("SELECT * { VALUES ?v { 1 } { ?s ?p ?v } UNION { ?t ?p ?o } }", v) for v in "vs"]
+    [False, False]
+    """
+    depth, values = 0, False
+    for kind, text in tokens(sparql):
+        if kind == "open":
+            depth += 1
+        elif kind == "close":
+            depth -= 1
+            values = values and depth != 1
+        elif kind == "word" and depth == 1:
+            values = text.upper() == "VALUES"
+        elif kind == "var" and depth == 1 and not values and text[1:] == variable:
+            return True
+    return False
+
+
+def ordered_by(sparql: str) -> tuple[list[str], bool]:
+    """The variables the outer ``ORDER BY`` starts with, ascending and plain (without ``?``), and whether the
+    query cuts its own answer (a ``LIMIT`` or ``OFFSET`` of its own).
+
+    >>> ordered_by("SELECT * { { SELECT ?x { ?x ?p ?o } ORDER BY ?o } } ORDER BY ?s ASC(?p) DESC(?o) ?g")
+    (['s', 'p'], False)
+    >>> ordered_by("SELECT * { ?s ?p ?o } ORDER BY STR(?s) ?p LIMIT 3")
+    ([], True)
+    >>> ordered_by("SELECT * { ?s ?p ?o } ORDER BY ASC(?s) ?p")
+    (['s', 'p'], False)
+    """
+    depth, closed, ordering, cuts = 0, False, False, False
+    order: list[tuple[str, str]] = []  # the ORDER BY clause's tokens
+    previous = ""
+    for kind, text in tokens(sparql):
+        if kind == "comment":
+            continue
+        word = text.upper() if kind == "word" else ""
+        if closed and depth == 0 and word in ("LIMIT", "OFFSET", "VALUES"):
+            cuts, ordering = cuts or word != "VALUES", False
+        elif closed and depth == 0 and word == "BY" and previous == "ORDER":
+            ordering = True
+        elif ordering:
+            order.append((kind, text))
+        if kind == "open":
+            depth += 1
+        elif kind == "close":
+            depth -= 1
+            closed = closed or depth == 0
+        previous = word
+    keys: list[str] = []
+    while order:
+        if order[0][0] == "var":
+            keys.append(order.pop(0)[1][1:])
+        elif [k for k, _ in order[:4]] == ["word", "open", "var", "close"] and order[0][1].upper() == "ASC":
+            keys.append(order[2][1][1:])
+            del order[:4]
+        else:
+            break
+    return keys, cuts
+
+
 #: Comments around patterns that kg hands to Oxigraph as one subquery (:func:`hinted_subqueries`).
 SUBQUERY_BEGIN, SUBQUERY_END = "# kg:subquery begin", "# kg:subquery end"
 

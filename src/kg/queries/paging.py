@@ -1,0 +1,120 @@
+"""A page of a long listing read key by key, so that the first page costs what it shows.
+
+An engine sorts an answer only once it has every row: the first page of a listing of the whole
+store costs the whole listing (at 1 M triples, seconds). A stored query whose ``ORDER BY`` starts
+with a key — the source, the claim holder, the measure and total — can be read range by range
+instead: its ``#+ page_keys:`` header is a query listing every key its answer can have (a superset
+is fine), in the variables the ``ORDER BY`` starts with. kg lists the keys, sorts them as SPARQL
+sorts IRIs and simple literals (by their text: Oxigraph's order), and runs the query for the first
+keys only — a ``VALUES`` block — then for the next ones, twice as many each time, until the page
+is full. Each range's rows come back sorted by the query's own ``ORDER BY``, and the ranges follow
+the keys' order: the page holds exactly the rows of the whole answer's page, in the same order. That
+needs every row to have its key from the query's own patterns (a row without one would take each key
+of the ``VALUES`` block): kg accepts ``page_keys`` only for variables a triple pattern of the outer
+group binds.
+
+Only on Oxigraph (embedded or ``oxigraph serve``), whose order of IRIs and strings is known; kg
+reads the answer whole, as written, whenever a key is anything else (a number, a language-tagged
+text, unbound in a row), and on every other engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from rdflib import XSD, Literal, Node, URIRef
+
+from kg.queries.engines import SelectResult
+from kg.queries.sparqltext import outer_group_start
+
+#: Keys in the first range; each next range has twice as many (at most :data:`LARGEST_RANGE`).
+FIRST_RANGE = 16
+LARGEST_RANGE = 4096
+
+
+def sort_key(term: Node | None) -> tuple[int, str] | None:
+    """How Oxigraph orders a key term — IRIs by their text, then simple literals by theirs — or ``None``
+    for a term whose order kg does not reproduce (numbers, dates, language-tagged texts, blank nodes).
+
+    >>> sorted([Literal("b"), URIRef("urn:z"), Literal("a")], key=sort_key)
+    [rdflib.term.URIRef('urn:z'), rdflib.term.Literal('a'), rdflib.term.Literal('b')]
+    >>> sort_key(Literal(3)) is None
+    True
+    """
+    if isinstance(term, URIRef):
+        return (0, str(term))
+    if isinstance(term, Literal) and term.language is None and term.datatype in (None, XSD.string):
+        return (1, str(term))
+    return None
+
+
+def with_keys(sparql: str, variables: Sequence[str], keys: Sequence[tuple[Node, ...]]) -> str:
+    """The query restricted to the given keys, as a ``VALUES`` block at the start of its outer group.
+
+    >>> print(with_keys("SELECT * WHERE { ?s ?p ?o } ORDER BY ?s", ["s"], [(URIRef("urn:a"),), (URIRef("urn:b"),)]))
+    SELECT * WHERE {
+      VALUES (?s) { (<urn:a>) (<urn:b>) }
+      FILTER ((?s = <urn:a>) || (?s = <urn:b>))
+     ?s ?p ?o } ORDER BY ?s
+    """
+    start = outer_group_start(sparql)
+    if start is None:
+        raise ValueError("no group pattern to restrict")
+    names = " ".join(f"?{name}" for name in variables)
+    rows = " ".join("(" + " ".join(term.n3() for term in key) + ")" for key in keys)
+    # Both: the VALUES block lets the engine start from the keys; the FILTER, which Oxigraph checks as soon
+    # as the keys are bound, keeps the rest off when the planner starts elsewhere (a parameter's patterns).
+    # Either only restricts because each key is bound by a pattern of the outer group (checked on reading).
+    either = " || ".join("(" + " && ".join(f"?{name} = {term.n3()}" for name, term in zip(variables, key)) + ")"
+                         for key in keys) or "false"
+    return sparql[:start] + f"\n  VALUES ({names}) {{ {rows} }}\n  FILTER ({either})\n" + sparql[start:]
+
+
+def keyed_page(
+    select: Callable[[str], SelectResult],
+    sparql: str,
+    listed: SelectResult,
+    *,
+    limit: int,
+    offset: int = 0,
+) -> SelectResult | None:
+    """One page of ``sparql``'s answer (``limit`` rows after ``offset``), read key range by key range;
+    ``None`` when the keys cannot be ordered as the engine would order them (read the answer whole then).
+
+    Args:
+        select: Runs a SELECT query and returns its whole answer.
+        sparql: The query, parameters bound, without LIMIT/OFFSET; its ORDER BY starts with the keys'
+            variables.
+        listed: Every key the answer can have (a ``#+ page_keys:`` query's answer: variables named alike).
+    """
+    order = [sort_key_of(key) for key in set(listed.rows)]
+    if any(entry is None for entry in order):
+        return None
+    keys = [key for _, key in sorted(order)]  # type: ignore[misc]
+    rows: list[tuple[Node | None, ...]] = []
+    variables: list[str] | None = None
+    skip, start, size = offset, 0, FIRST_RANGE
+    while start < len(keys) and len(rows) < limit:
+        batch = keys[start:start + size]
+        answer = select(with_keys(sparql, listed.variables, batch))
+        variables = answer.variables
+        if not set(listed.variables) <= set(variables):
+            return None  # the keys are not in the answer: nothing shows a row is in its range
+        columns = [variables.index(name) for name in listed.variables]
+        if any(row[column] is None for row in answer.rows for column in columns):
+            return None  # a row without its key would be in every range
+        taken = answer.rows[skip:]
+        skip = max(0, skip - len(answer.rows))
+        rows.extend(taken[:limit - len(rows)])
+        start, size = start + len(batch), min(size * 2, LARGEST_RANGE)
+    if variables is None:  # no keys at all: the answer is empty, but its columns still come from the query
+        variables = select(with_keys(sparql, listed.variables, [])).variables
+    return SelectResult(variables, rows)
+
+
+def sort_key_of(key: tuple[Node | None, ...]) -> tuple[tuple, tuple[Node | None, ...]] | None:
+    """A key row with the tuple it sorts by, or ``None`` when one of its terms has no known order."""
+    parts = [sort_key(term) for term in key]
+    if any(part is None for part in parts):
+        return None
+    return tuple(parts), key  # type: ignore[return-value]
