@@ -16,7 +16,7 @@ checked IRI, never query syntax.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -31,7 +31,7 @@ from kg.model.errors import BadInputError, QueryParameterError
 from kg.model.namespaces import PREFIXES, claim_iri
 from kg.model.resources import queries_dir
 from kg.queries.engines import Engine, QueryLimitError, SelectResult
-from kg.queries.paging import keyed_page
+from kg.queries.paging import key_values, keyed_page
 from kg.queries.sparqltext import (
     MAX_DEPTH,
     bound_by_outer_patterns,
@@ -188,10 +188,19 @@ class StoredQuery:
         """
         return None if self.page_keys is None else self._bound(self.page_keys, values, numbers_by_value=False)
 
-    def _bound(self, sparql: str, values: dict[str, str] | None, *, numbers_by_value: bool) -> str:
+    def bind_keys(self, values: dict[str, str] | None, variables: Sequence[str], keys: Sequence[tuple[Node, ...]],
+                  *, numbers_by_value: bool = False) -> str:
+        """The query bound as by :meth:`bind` and restricted to the keys given (:mod:`kg.queries.paging`)."""
+        return self._bound(self.sparql, values, numbers_by_value=numbers_by_value, keys=(variables, keys))
+
+    def _bound(self, sparql: str, values: dict[str, str] | None, *, numbers_by_value: bool,
+               keys: tuple[Sequence[str], Sequence[tuple[Node, ...]]] | None = None) -> str:
+        start = outer_group_start(sparql)
         if not self.params:
             self.bindings(values)  # refuses unknown parameters
-            return sparql
+            if keys is None:
+                return sparql
+            return sparql[:start] + "\n" + key_values(*keys) + sparql[start:]  # type: ignore[index]
         bound = self.bindings(values)
         terms = [bound.get(param.name) for param in self.params]
         names = [f"?{p.name}" for p in self.params]
@@ -202,8 +211,11 @@ class StoredQuery:
                 # In the parameters' one block: the planner starts from it, with the figure bound as well.
                 names.append(f"?{variable}")
                 rows = [f"{row} {form.n3()}" for row in rows for form in stored_forms(bound[name])]
-        block = f"\n  VALUES ({' '.join(names)}) {{ {' '.join(f'({row})' for row in rows)} }}\n"
-        start = outer_group_start(sparql)
+        if keys is not None and len(rows) == 1:  # one block: the engine starts from parameters and keys at once
+            block = "\n" + key_values(*keys, also=(names, rows[0]))
+        else:
+            block = f"\n  VALUES ({' '.join(names)}) {{ {' '.join(f'({row})' for row in rows)} }}\n"
+            block += key_values(*keys) if keys is not None else ""
         if start is None:
             raise BadInputError(f"{self.path or self.name}: no group pattern ({{ … }}) found to bind parameters in.")
         return sparql[:start] + block + sparql[start:]
@@ -416,7 +428,8 @@ def run_query(
         def work() -> SelectResult:
             whole = lambda text: engine.select(text, max_rows=max_rows)
             keys = engine.select(stored.bind_page_keys(params))  # not max_rows: kg's own question, a row per key
-            return keyed_page(whole, bound, keys, limit=limit, offset=offset) or whole(sparql)
+            restricted = lambda variables, batch: stored.bind_keys(params, variables, batch, numbers_by_value=True)
+            return keyed_page(whole, restricted, keys, limit=limit, offset=offset) or whole(sparql)
     else:
         work = lambda: engine.select(sparql, max_rows=max_rows)
     result: SelectResult = within(timeout, work, timed_out=lambda: QueryLimitError(

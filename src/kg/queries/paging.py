@@ -6,12 +6,12 @@ with a key — the source, the claim holder, the measure and total — can be re
 instead: its ``#+ page_keys:`` header is a query listing every key its answer can have (a superset
 is fine), in the variables the ``ORDER BY`` starts with. kg lists the keys, sorts them as SPARQL
 sorts IRIs and simple literals (by their text: Oxigraph's order), and runs the query for the first
-keys only — a ``VALUES`` block — then for the next ones, twice as many each time, until the page
-is full. Each range's rows come back sorted by the query's own ``ORDER BY``, and the ranges follow
-the keys' order: the page holds exactly the rows of the whole answer's page, in the same order. That
-needs every row to have its key from the query's own patterns (a row without one would take each key
-of the ``VALUES`` block): kg accepts ``page_keys`` only for variables a triple pattern of the outer
-group binds.
+keys only — a ``VALUES`` block — then for as many more as the rows still wanted need (at the rows
+per key seen so far; at least twice as many each time), until the page is full. Each range's rows
+come back sorted by the query's own ``ORDER BY``, and the ranges follow the keys' order: the page
+holds exactly the rows of the whole answer's page, in the same order. That needs every row to have
+its key from the query's own patterns (a row without one would take each key of the ``VALUES``
+block): kg accepts ``page_keys`` only for variables a triple pattern of the outer group binds.
 
 Only on Oxigraph (embedded or ``oxigraph serve``), whose order of IRIs and strings is known; kg
 reads the answer whole, as written, whenever a key is anything else (a number, a language-tagged
@@ -20,14 +20,14 @@ text, unbound in a row), and on every other engine.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 from rdflib import XSD, Literal, Node, URIRef
 
 from kg.queries.engines import SelectResult
-from kg.queries.sparqltext import outer_group_start
 
-#: Keys in the first range; each next range has twice as many (at most :data:`LARGEST_RANGE`).
+#: Keys in the first range; the next ones are sized by the rows per key seen (at most :data:`LARGEST_RANGE`).
 FIRST_RANGE = 16
 LARGEST_RANGE = 4096
 
@@ -48,31 +48,31 @@ def sort_key(term: Node | None) -> tuple[int, str] | None:
     return None
 
 
-def with_keys(sparql: str, variables: Sequence[str], keys: Sequence[tuple[Node, ...]]) -> str:
-    """The query restricted to the given keys, as a ``VALUES`` block at the start of its outer group.
+def key_values(variables: Sequence[str], keys: Sequence[tuple[Node, ...]], *,
+               also: tuple[Sequence[str], str] | None = None) -> str:
+    """A ``VALUES`` block and a ``FILTER`` that restrict a query to the given keys, for the start of its
+    outer group; ``also`` (variables and one row, as SPARQL) joins the parameters' row into the same block,
+    so that the engine starts from the keys and the parameters at once.
 
-    >>> print(with_keys("SELECT * WHERE { ?s ?p ?o } ORDER BY ?s", ["s"], [(URIRef("urn:a"),), (URIRef("urn:b"),)]))
-    SELECT * WHERE {
-      VALUES (?s) { (<urn:a>) (<urn:b>) }
+    >>> print(key_values(["s"], [(URIRef("urn:a"),), (URIRef("urn:b"),)], also=(["?p"], "<urn:p>")))
+      VALUES (?p ?s) { (<urn:p> <urn:a>) (<urn:p> <urn:b>) }
       FILTER ((?s = <urn:a>) || (?s = <urn:b>))
-     ?s ?p ?o } ORDER BY ?s
+    <BLANKLINE>
     """
-    start = outer_group_start(sparql)
-    if start is None:
-        raise ValueError("no group pattern to restrict")
-    names = " ".join(f"?{name}" for name in variables)
-    rows = " ".join("(" + " ".join(term.n3() for term in key) + ")" for key in keys)
+    names, row = also or ([], "")
+    columns = " ".join([*names, *(f"?{name}" for name in variables)])
+    rows = " ".join("(" + " ".join([row] * bool(row) + [term.n3() for term in key]) + ")" for key in keys)
     # Both: the VALUES block lets the engine start from the keys; the FILTER, which Oxigraph checks as soon
-    # as the keys are bound, keeps the rest off when the planner starts elsewhere (a parameter's patterns).
+    # as the keys are bound, keeps the rest off when the planner starts elsewhere.
     # Either only restricts because each key is bound by a pattern of the outer group (checked on reading).
     either = " || ".join("(" + " && ".join(f"?{name} = {term.n3()}" for name, term in zip(variables, key)) + ")"
                          for key in keys) or "false"
-    return sparql[:start] + f"\n  VALUES ({names}) {{ {rows} }}\n  FILTER ({either})\n" + sparql[start:]
+    return f"  VALUES ({columns}) {{ {rows} }}\n  FILTER ({either})\n"
 
 
 def keyed_page(
     select: Callable[[str], SelectResult],
-    sparql: str,
+    restricted: Callable[[Sequence[str], Sequence[tuple[Node, ...]]], str],
     listed: SelectResult,
     *,
     limit: int,
@@ -83,8 +83,8 @@ def keyed_page(
 
     Args:
         select: Runs a SELECT query and returns its whole answer.
-        sparql: The query, parameters bound, without LIMIT/OFFSET; its ORDER BY starts with the keys'
-            variables.
+        restricted: The query (parameters bound, no LIMIT/OFFSET; its ORDER BY starts with the keys'
+            variables) restricted to the keys given (:func:`key_values`).
         listed: Every key the answer can have (a ``#+ page_keys:`` query's answer: variables named alike).
     """
     order = [sort_key_of(key) for key in set(listed.rows)]
@@ -93,10 +93,10 @@ def keyed_page(
     keys = [key for _, key in sorted(order)]  # type: ignore[misc]
     rows: list[tuple[Node | None, ...]] = []
     variables: list[str] | None = None
-    skip, start, size = offset, 0, FIRST_RANGE
+    skip, start, size, read = offset, 0, FIRST_RANGE, 0
     while start < len(keys) and len(rows) < limit:
         batch = keys[start:start + size]
-        answer = select(with_keys(sparql, listed.variables, batch))
+        answer = select(restricted(listed.variables, batch))
         variables = answer.variables
         if not set(listed.variables) <= set(variables):
             return None  # the keys are not in the answer: nothing shows a row is in its range
@@ -106,9 +106,13 @@ def keyed_page(
         taken = answer.rows[skip:]
         skip = max(0, skip - len(answer.rows))
         rows.extend(taken[:limit - len(rows)])
-        start, size = start + len(batch), min(size * 2, LARGEST_RANGE)
+        start, read = start + len(batch), read + len(answer.rows)
+        # The next range: as many keys as the rows still wanted need at the rows per key seen so far (a
+        # quarter more), at least twice the last; each range costs a fixed part (the parameter's patterns).
+        wanted = skip + limit - len(rows)
+        size = min(max(2 * size, math.ceil(1.25 * wanted * start / read) if read else 0), LARGEST_RANGE)
     if variables is None:  # no keys at all: the answer is empty, but its columns still come from the query
-        variables = select(with_keys(sparql, listed.variables, [])).variables
+        variables = select(restricted(listed.variables, [])).variables
     return SelectResult(variables, rows)
 
 
