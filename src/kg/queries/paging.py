@@ -13,9 +13,9 @@ holds exactly the rows of the whole answer's page, in the same order. That needs
 its key from the query's own patterns (a row without one would take each key of the ``VALUES``
 block): kg accepts ``page_keys`` only for variables a triple pattern of the outer group binds.
 
-Only on Oxigraph (embedded or ``oxigraph serve``), whose order of IRIs and strings is known; kg
-reads the answer whole, as written, whenever a key is anything else (a number, a language-tagged
-text, unbound in a row), and on every other engine.
+Only on Oxigraph (embedded or ``oxigraph serve``), whose order of IRIs and texts is known; kg
+reads the answer whole, as written, whenever a key is anything else (a number, a date, texts of
+several languages in one column), and on every other engine.
 """
 
 from __future__ import annotations
@@ -32,9 +32,11 @@ FIRST_RANGE = 16
 LARGEST_RANGE = 4096
 
 
-def sort_key(term: Node | None) -> tuple[int, str] | None:
-    """How Oxigraph orders a key term — IRIs by their text, then simple literals by theirs — or ``None``
-    for a term whose order kg does not reproduce (numbers, dates, language-tagged texts, blank nodes).
+def sort_key(term: Node | None) -> tuple[int, str, str] | None:
+    """How Oxigraph orders a key term — IRIs by their text, then texts by theirs — with the text's
+    language (``""`` for a plain string), or ``None`` for a term whose order kg does not reproduce
+    (numbers, dates, blank nodes). Texts compare by their words only within one language: keys of one
+    column in several languages (or plain and tagged) have no known order either (:func:`ordered_keys`).
 
     >>> sorted([Literal("b"), URIRef("urn:z"), Literal("a")], key=sort_key)
     [rdflib.term.URIRef('urn:z'), rdflib.term.Literal('a'), rdflib.term.Literal('b')]
@@ -42,10 +44,30 @@ def sort_key(term: Node | None) -> tuple[int, str] | None:
     True
     """
     if isinstance(term, URIRef):
-        return (0, str(term))
-    if isinstance(term, Literal) and term.language is None and term.datatype in (None, XSD.string):
-        return (1, str(term))
+        return (0, str(term), "")
+    if isinstance(term, Literal) and (term.language is not None or term.datatype in (None, XSD.string)):
+        return (1, str(term), term.language or "")
     return None
+
+
+def ordered_keys(rows: Sequence[tuple[Node | None, ...]]) -> list[tuple[Node | None, ...]] | None:
+    """The distinct key rows in the order Oxigraph's ORDER BY gives them, or ``None`` when kg cannot know it.
+
+    >>> ordered_keys([(Literal("b", lang="en"),), (Literal("a", lang="en"),), (Literal("b", lang="en"),)])
+    [(rdflib.term.Literal('a', lang='en'),), (rdflib.term.Literal('b', lang='en'),)]
+    >>> ordered_keys([(Literal("b", lang="en"),), (Literal("a", lang="fr"),)]) is None
+    True
+    """
+    keyed = []
+    for row in set(rows):
+        parts = tuple(sort_key(term) for term in row)
+        if None in parts:
+            return None
+        keyed.append((parts, row))
+    for column in range(len(keyed[0][0]) if keyed else 0):
+        if len({parts[column][2] for parts, _ in keyed if parts[column][0] == 1}) > 1:
+            return None  # texts in several languages (or plain and tagged): no order kg reproduces
+    return [row for _, row in sorted(keyed, key=lambda entry: entry[0])]
 
 
 def key_values(variables: Sequence[str], keys: Sequence[tuple[Node, ...]], *,
@@ -87,10 +109,9 @@ def keyed_page(
             variables) restricted to the keys given (:func:`key_values`).
         listed: Every key the answer can have (a ``#+ page_keys:`` query's answer: variables named alike).
     """
-    order = [sort_key_of(key) for key in set(listed.rows)]
-    if any(entry is None for entry in order):
+    keys = ordered_keys(listed.rows)
+    if keys is None:
         return None
-    keys = [key for _, key in sorted(order)]  # type: ignore[misc]
     rows: list[tuple[Node | None, ...]] = []
     variables: list[str] | None = None
     skip, start, size, read = offset, 0, FIRST_RANGE, 0
@@ -114,11 +135,3 @@ def keyed_page(
     if variables is None:  # no keys at all: the answer is empty, but its columns still come from the query
         variables = select(restricted(listed.variables, [])).variables
     return SelectResult(variables, rows)
-
-
-def sort_key_of(key: tuple[Node | None, ...]) -> tuple[tuple, tuple[Node | None, ...]] | None:
-    """A key row with the tuple it sorts by, or ``None`` when one of its terms has no known order."""
-    parts = [sort_key(term) for term in key]
-    if any(part is None for part in parts):
-        return None
-    return tuple(parts), key  # type: ignore[return-value]
