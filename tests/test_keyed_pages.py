@@ -49,7 +49,7 @@ def keyed_pages(monkeypatch) -> list:
 
 
 def test_the_listings_that_page_by_key():
-    assert KEYED == ["claims-about-actor", "evidence", "reporting-chain"]
+    assert KEYED == ["claims-about-actor", "evidence", "reporting-chain", "totals-vs-parts"]
 
 
 @pytest.mark.parametrize("name", KEYED)
@@ -119,6 +119,14 @@ def test_rdflib_pages_the_answer_as_written(corpus_store):
 def test_a_bad_paging_or_lookup_header_is_refused(header, message):
     with pytest.raises(BadInputError, match=message):
         StoredQuery.from_text(header + "SELECT ?source ?claim WHERE { ?claim ?p ?source } ORDER BY ?source ?claim")
+
+
+def test_a_subquery_restricted_to_variables_that_are_not_keys_is_refused():
+    with pytest.raises(BadInputError, match="# kg:page-keys comment names a variable that is not one of the page's keys"):
+        StoredQuery.from_text(
+            '#+ page_keys: "SELECT DISTINCT ?source WHERE { ?claim <urn:in> ?source }"\n'
+            "SELECT ?source ?n WHERE { ?claim <urn:in> ?source {\n SELECT ?claim (COUNT(*) AS ?n) {\n"
+            "  # kg:page-keys ?claim\n ?claim ?p ?o } GROUP BY ?claim } } ORDER BY ?source ?n")
 
 
 def test_keys_a_row_may_lack_are_refused():

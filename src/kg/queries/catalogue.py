@@ -31,7 +31,7 @@ from kg.model.errors import BadInputError, QueryParameterError
 from kg.model.namespaces import PREFIXES, claim_iri
 from kg.model.resources import queries_dir
 from kg.queries.engines import Engine, QueryLimitError, SelectResult
-from kg.queries.paging import key_values, keyed_page
+from kg.queries.paging import inner_key_variables, key_values, keyed_page, keys_inside
 from kg.queries.sparqltext import (
     MAX_DEPTH,
     bound_by_outer_patterns,
@@ -191,7 +191,8 @@ class StoredQuery:
     def bind_keys(self, values: dict[str, str] | None, variables: Sequence[str], keys: Sequence[tuple[Node, ...]],
                   *, numbers_by_value: bool = False) -> str:
         """The query bound as by :meth:`bind` and restricted to the keys given (:mod:`kg.queries.paging`)."""
-        return self._bound(self.sparql, values, numbers_by_value=numbers_by_value, keys=(variables, keys))
+        sparql = keys_inside(self.sparql, variables, keys)
+        return self._bound(sparql, values, numbers_by_value=numbers_by_value, keys=(variables, keys))
 
     def _bound(self, sparql: str, values: dict[str, str] | None, *, numbers_by_value: bool,
                keys: tuple[Sequence[str], Sequence[tuple[Node, ...]]] | None = None) -> str:
@@ -321,6 +322,9 @@ def _page_keys(keys: Any, sparql: str, where: Path | str) -> str | None:
             f"{where}: #+ page_keys: must be a SELECT of named variables that the query's ORDER BY starts "
             f"with (ORDER BY starts with {', '.join('?' + v for v in order) or 'no variable'}), and the "
             "query must not cut its own answer (LIMIT/OFFSET).")
+    if not all(set(named) <= set(variables) for named in inner_key_variables(sparql)):
+        raise BadInputError(f"{where}: a # kg:page-keys comment names a variable that is not one of the page's keys "
+                            f"({', '.join('?' + v for v in variables)}).")
     declarations = "".join(f"PREFIX {prefix}: <{iri}>\n" for prefix, iri in _PREFIX_DECL.findall(sparql))
     return declarations + keys
 

@@ -21,6 +21,7 @@ several languages in one column), and on every other engine.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 
 from rdflib import XSD, Literal, Node, URIRef
@@ -87,9 +88,43 @@ def key_values(variables: Sequence[str], keys: Sequence[tuple[Node, ...]], *,
     # Both: the VALUES block lets the engine start from the keys; the FILTER, which Oxigraph checks as soon
     # as the keys are bound, keeps the rest off when the planner starts elsewhere.
     # Either only restricts because each key is bound by a pattern of the outer group (checked on reading).
+    return f"  VALUES ({columns}) {{ {rows} }}\n" + _either(variables, keys)
+
+
+#: A comment in a subquery that its group holds the page's keys too: ``# kg:page-keys ?total_claim``.
+INNER_KEYS = re.compile(r"^[ \t]*# kg:page-keys((?:[ \t]+\?\w+)+)[^\n]*$", re.MULTILINE)
+
+
+def inner_key_variables(sparql: str) -> list[list[str]]:
+    """The key variables each ``# kg:page-keys`` comment names.
+
+    >>> inner_key_variables("SELECT * { { SELECT ?t (COUNT(?p) AS ?n) {\\n  # kg:page-keys ?t: its totals only\\n"
+    ...                     "  ?t <urn:part> ?p } GROUP BY ?t } }")
+    [['t']]
+    """
+    return [[name[1:] for name in match.group(1).split()] for match in INNER_KEYS.finditer(sparql)]
+
+
+def keys_inside(sparql: str, variables: Sequence[str], keys: Sequence[tuple[Node, ...]]) -> str:
+    """The query with a FILTER on the keys after each ``# kg:page-keys ?v …`` comment, on the variables it names.
+
+    A grouped subquery is computed whole before it joins the rest: the comment, put inside one whose
+    groups are by those variables, has it compute the page's keys only. The author vouches for that: a
+    filter on a grouping variable keeps each group whole, and the outer join would drop the other rows.
+    """
+    def restricted(match: re.Match) -> str:
+        named = [name[1:] for name in match.group(1).split()]
+        columns = [variables.index(name) for name in named]
+        values = sorted({tuple(key[c] for c in columns) for key in keys}, key=lambda row: [str(t) for t in row])
+        return match.group(0) + "\n" + _either(named, values)
+
+    return INNER_KEYS.sub(restricted, sparql)
+
+
+def _either(variables: Sequence[str], keys: Sequence[tuple[Node, ...]]) -> str:
     either = " || ".join("(" + " && ".join(f"?{name} = {term.n3()}" for name, term in zip(variables, key)) + ")"
                          for key in keys) or "false"
-    return f"  VALUES ({columns}) {{ {rows} }}\n  FILTER ({either})\n"
+    return f"  FILTER ({either})\n"
 
 
 def keyed_page(
