@@ -126,4 +126,15 @@ MUTATIONS = [
      "by the period alone: the square of the claims per period)",
      "file": "src/kg/validation/sparql_constraints.py", "old": "hinted_subqueries(query), constraint)",
      "new": "query, constraint)", "tests": ["tests/test_disagreements.py"]},
+    # --- pages read key by key, figures looked up by value ----------------------------------------------
+    {"id": "keyed-pages-skip-a-range", "breaks": "a page read key by key skips the keys between two ranges",
+     "file": "src/kg/queries/paging.py", "old": "start, read = start + len(batch), read + len(answer.rows)",
+     "new": "start, read = start + len(batch) + 1, read + len(answer.rows)", "tests": ["tests/test_keyed_pages.py"]},
+    {"id": "keyed-pages-texts-of-any-language", "breaks": "keys in several languages are taken as ordered by their words",
+     "file": "src/kg/queries/paging.py", "old": "if len({parts[column][2] for parts, _ in keyed if parts[column][0] == 1}) > 1:",
+     "new": "if False:", "tests": ["tests/test_keyed_pages.py"]},
+    {"id": "lookup-forgets-integers", "breaks": "a whole number given to who-said is not looked up as an integer",
+     "file": "src/kg/queries/catalogue.py",
+     "old": "forms = [Literal(str(int(value)), datatype=XSD.integer)] if value == value.to_integral_value() else []",
+     "new": "forms = []", "tests": ["tests/test_keyed_pages.py"]},
 ]
