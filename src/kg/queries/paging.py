@@ -6,7 +6,7 @@ with a key — the source, the claim holder, the measure and total — can be re
 instead: its ``#+ page_keys:`` header is a query listing every key its answer can have (a superset
 is fine), in the variables the ``ORDER BY`` starts with. kg lists the keys, sorts them as SPARQL
 sorts IRIs and simple literals (by their text: Oxigraph's order), and runs the query for the first
-keys only — a ``VALUES`` block — then for as many more as the rows still wanted need (at the rows
+keys only — a ``VALUES`` block, with the parameters' — then for as many more as the rows still wanted need (at the rows
 per key seen so far; at least twice as many each time), until the page is full. Each range's rows
 come back sorted by the query's own ``ORDER BY``, and the ranges follow the keys' order: the page
 holds exactly the rows of the whole answer's page, in the same order. That needs every row to have
@@ -73,22 +73,22 @@ def ordered_keys(rows: Sequence[tuple[Node | None, ...]]) -> list[tuple[Node | N
 
 def key_values(variables: Sequence[str], keys: Sequence[tuple[Node, ...]], *,
                also: tuple[Sequence[str], str] | None = None) -> str:
-    """A ``VALUES`` block and a ``FILTER`` that restrict a query to the given keys, for the start of its
-    outer group; ``also`` (variables and one row, as SPARQL) joins the parameters' row into the same block,
-    so that the engine starts from the keys and the parameters at once.
+    """A ``VALUES`` block that restricts a query to the given keys, for the start of its outer group;
+    ``also`` (variables and one row, as SPARQL) joins the parameters' row into the same block, so that
+    the engine starts from the keys and the parameters at once (in two blocks, Oxigraph started from
+    the parameters' and joined the keys last, after every row's lookups).
+
+    It only restricts because each key is bound by a triple pattern of the outer group (checked on
+    reading the query): a row without its key would join every key of the block.
 
     >>> print(key_values(["s"], [(URIRef("urn:a"),), (URIRef("urn:b"),)], also=(["?p"], "<urn:p>")))
       VALUES (?p ?s) { (<urn:p> <urn:a>) (<urn:p> <urn:b>) }
-      FILTER ((?s = <urn:a>) || (?s = <urn:b>))
     <BLANKLINE>
     """
     names, row = also or ([], "")
     columns = " ".join([*names, *(f"?{name}" for name in variables)])
     rows = " ".join("(" + " ".join([row] * bool(row) + [term.n3() for term in key]) + ")" for key in keys)
-    # Both: the VALUES block lets the engine start from the keys; the FILTER, which Oxigraph checks as soon
-    # as the keys are bound, keeps the rest off when the planner starts elsewhere.
-    # Either only restricts because each key is bound by a pattern of the outer group (checked on reading).
-    return f"  VALUES ({columns}) {{ {rows} }}\n" + _either(variables, keys)
+    return f"  VALUES ({columns}) {{ {rows} }}\n"
 
 
 #: A comment in a subquery that its group holds the page's keys too: ``# kg:page-keys ?total_claim``.
@@ -106,25 +106,21 @@ def inner_key_variables(sparql: str) -> list[list[str]]:
 
 
 def keys_inside(sparql: str, variables: Sequence[str], keys: Sequence[tuple[Node, ...]]) -> str:
-    """The query with a FILTER on the keys after each ``# kg:page-keys ?v …`` comment, on the variables it names.
+    """The query with a VALUES block of the keys after each ``# kg:page-keys ?v …`` comment, on the variables it
+    names (a triple pattern of that group must bind them).
 
     A grouped subquery is computed whole before it joins the rest: the comment, put inside one whose
     groups are by those variables, has it compute the page's keys only. The author vouches for that: a
-    filter on a grouping variable keeps each group whole, and the outer join would drop the other rows.
+    restriction on a grouping variable keeps each group whole, and the outer join would drop the other rows.
     """
     def restricted(match: re.Match) -> str:
         named = [name[1:] for name in match.group(1).split()]
         columns = [variables.index(name) for name in named]
         values = sorted({tuple(key[c] for c in columns) for key in keys}, key=lambda row: [str(t) for t in row])
-        return match.group(0) + "\n" + _either(named, values)
+        rows = " ".join("(" + " ".join(term.n3() for term in row) + ")" for row in values)
+        return match.group(0) + f"\n  VALUES ({' '.join('?' + name for name in named)}) {{ {rows} }}\n"
 
     return INNER_KEYS.sub(restricted, sparql)
-
-
-def _either(variables: Sequence[str], keys: Sequence[tuple[Node, ...]]) -> str:
-    either = " || ".join("(" + " && ".join(f"?{name} = {term.n3()}" for name, term in zip(variables, key)) + ")"
-                         for key in keys) or "false"
-    return f"  FILTER ({either})\n"
 
 
 def keyed_page(
