@@ -196,12 +196,15 @@ class StoredQuery:
 
     def _bound(self, sparql: str, values: dict[str, str] | None, *, numbers_by_value: bool,
                keys: tuple[Sequence[str], Sequence[tuple[Node, ...]]] | None = None) -> str:
-        start = outer_group_start(sparql)
-        if not self.params:
+        if not self.params and keys is None:
             self.bindings(values)  # refuses unknown parameters
-            if keys is None:
-                return sparql
-            return sparql[:start] + "\n" + key_values(*keys) + sparql[start:]  # type: ignore[index]
+            return sparql
+        start = outer_group_start(sparql)
+        if start is None:
+            raise BadInputError(f"{self.path or self.name}: no group pattern ({{ … }}) found to bind parameters in.")
+        if not self.params:
+            self.bindings(values)
+            return sparql[:start] + "\n" + key_values(*keys) + sparql[start:]  # type: ignore[misc]
         bound = self.bindings(values)
         terms = [bound.get(param.name) for param in self.params]
         names = [f"?{p.name}" for p in self.params]
@@ -217,8 +220,6 @@ class StoredQuery:
         else:
             block = f"\n  VALUES ({' '.join(names)}) {{ {' '.join(f'({row})' for row in rows)} }}\n"
             block += key_values(*keys) if keys is not None else ""
-        if start is None:
-            raise BadInputError(f"{self.path or self.name}: no group pattern ({{ … }}) found to bind parameters in.")
         return sparql[:start] + block + sparql[start:]
 
     def bindings(self, values: dict[str, str] | None = None) -> dict[str, Node]:
