@@ -117,8 +117,7 @@ def keys_inside(sparql: str, variables: Sequence[str], keys: Sequence[tuple[Node
         named = [name[1:] for name in match.group(1).split()]
         columns = [variables.index(name) for name in named]
         values = sorted({tuple(key[c] for c in columns) for key in keys}, key=lambda row: [str(t) for t in row])
-        rows = " ".join("(" + " ".join(term.n3() for term in row) + ")" for row in values)
-        return match.group(0) + f"\n  VALUES ({' '.join('?' + name for name in named)}) {{ {rows} }}\n"
+        return match.group(0) + "\n" + key_values(named, values)
 
     return INNER_KEYS.sub(restricted, sparql)
 
@@ -131,7 +130,7 @@ def keyed_page(
     limit: int,
     offset: int = 0,
 ) -> SelectResult | None:
-    """One page of ``sparql``'s answer (``limit`` rows after ``offset``), read key range by key range;
+    """One page of a query's answer (``limit`` rows after ``offset``), read key range by key range;
     ``None`` when the keys cannot be ordered as the engine would order them (read the answer whole then).
 
     Args:
