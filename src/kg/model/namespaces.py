@@ -21,6 +21,9 @@ MANIFEST_GRAPH = URIRef(BASE + "id/manifest")
 #: The manifest's record of the rules (shapes, ontology) the whole store last validated under; absent
 #: when the store is not known to conform (after a load without validation, a forced removal).
 VALIDATED_UNDER = URIRef(BASE + "id/manifest#validatedUnder")
+#: The manifest's record of the store's generation: a token every write changes, in its own transaction
+#: (kept answers hold the generation they were computed at: :mod:`kg.queries.kept`).
+GENERATION = URIRef(BASE + "id/manifest#generation")
 #: The graph keeping the earlier versions of replaced sources (``kg history``).
 HISTORY_GRAPH = URIRef(BASE + "id/history")
 #: The graph of retraction records (``kg retract``); part of the data queries read.

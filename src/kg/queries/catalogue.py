@@ -31,11 +31,12 @@ from kg.model.errors import BadInputError, QueryParameterError
 from kg.model.namespaces import PREFIXES, claim_iri
 from kg.model.resources import queries_dir
 from kg.queries.engines import Engine, QueryLimitError, SelectResult
-from kg.queries.paging import inner_key_variables, key_values, keyed_page, keys_inside
+from kg.queries.paging import each_restricted, inner_key_variables, key_values, keyed_page, keys_inside
 from kg.queries.sparqltext import (
     MAX_DEPTH,
     bound_by_outer_patterns,
     nesting_depth,
+    order_conditions,
     ordered_by,
     outer_group_start,
     page,
@@ -97,6 +98,10 @@ class StoredQuery:
     page_keys: str | None = None
     #: Number parameter -> the variable it is looked up as (``#+ lookups:``; Oxigraph only).
     lookups: dict[str, str] = field(default_factory=dict)
+    #: A query finding the partitions given claims take part in, when the answer is kept (``#+ kept:``).
+    kept: str | None = None
+    #: A query finding, for given partitions, the values that restrict the answer to their rows (``#+ kept:``).
+    kept_members: str | None = None
 
     @classmethod
     def from_text(cls, sparql: str, *, name: str = "query", path: Path | None = None) -> StoredQuery:
@@ -127,6 +132,7 @@ class StoredQuery:
             raise BadInputError(f"{path or name}: #+ evidence: must map value columns to claim columns (value_a: claim_a).")
         body = "\n".join(line for line in sparql.splitlines() if not line.lstrip().startswith("#"))
         page_keys = _page_keys(header.get("page_keys"), sparql, path or name)
+        kept, kept_members = _kept(header.get("kept"), sparql, path or name)
         lookups = header.get("lookups") or {}
         numbers = {p.name for p in params if p.type in ("integer", "decimal")}
         if not isinstance(lookups, dict) or not all(k in numbers and isinstance(v, str) and f"?{v}" in body
@@ -149,6 +155,8 @@ class StoredQuery:
             chart=str(header["chart"]) if header.get("chart") else None,
             page_keys=page_keys,
             lookups=dict(lookups),
+            kept=kept,
+            kept_members=kept_members,
         )
 
     def param(self, name: str) -> Param:
@@ -194,8 +202,34 @@ class StoredQuery:
         sparql = keys_inside(self.sparql, variables, keys)
         return self._bound(sparql, values, numbers_by_value=numbers_by_value, keys=(variables, keys))
 
+    @property
+    def partition_variables(self) -> list[str]:
+        """The columns that partition a kept answer (those its ``#+ kept: partitions:`` query selects)."""
+        return [] if self.kept is None else (projected_variables(self.kept) or [])
+
+    def bind_partitions(self, values: dict[str, str] | None, claims: Sequence[URIRef]) -> str:
+        """The ``#+ kept:`` partitions query, parameters bound, for the given claims (:mod:`kg.queries.kept`)."""
+        assert self.kept is not None
+        return self._bound(self.kept, values, numbers_by_value=False, keys=(["claim"], [(c,) for c in claims]))
+
+    def bind_restricted(self, values: dict[str, str] | None, members: SelectResult) -> str:
+        """The query bound as by :meth:`bind`, each of the members' variables restricted to its values, at the
+        start and in each group whose ``# kg:page-keys`` comment names it (:func:`kg.queries.paging.each_restricted`)."""
+        sparql, blocks = each_restricted(self.sparql, members.variables, members.rows)
+        return self._bound(sparql, values, numbers_by_value=True, blocks=blocks)
+
+    def bind_members(self, values: dict[str, str] | None, partitions: Sequence[tuple[Node, ...]]) -> str:
+        """The ``#+ kept:`` members query, parameters bound, for the given partitions (:mod:`kg.queries.kept`)."""
+        assert self.kept_members is not None
+        return self._bound(self.kept_members, values, numbers_by_value=False, keys=(self.partition_variables, partitions))
+
     def _bound(self, sparql: str, values: dict[str, str] | None, *, numbers_by_value: bool,
-               keys: tuple[Sequence[str], Sequence[tuple[Node, ...]]] | None = None) -> str:
+               keys: tuple[Sequence[str], Sequence[tuple[Node, ...]]] | None = None, blocks: str = "") -> str:
+        if blocks:
+            sparql = self._bound(sparql, values, numbers_by_value=numbers_by_value, keys=keys)
+            start = outer_group_start(sparql)
+            assert start is not None  # the parameters were bound in it
+            return sparql[:start] + "\n" + blocks + sparql[start:]
         if not self.params and keys is None:
             self.bindings(values)  # refuses unknown parameters
             return sparql
@@ -330,6 +364,33 @@ def _page_keys(keys: Any, sparql: str, where: Path | str) -> str | None:
     return declarations + keys
 
 
+def _kept(kept: Any, sparql: str, where: Path | str) -> tuple[str | None, str | None]:
+    """The ``#+ kept: {partitions: ..., members: ...}`` queries with the stored query's prefixes, checked
+    against the query."""
+    if kept is None:
+        return None, None
+    partitions = kept.get("partitions") if isinstance(kept, dict) else None
+    members = kept.get("members") if isinstance(kept, dict) else None
+    variables = projected_variables(partitions) if isinstance(partitions, str) else None
+    restricted = projected_variables(members) if isinstance(members, str) else None
+    answer = projected_variables(sparql) or []
+    conditions = order_conditions(sparql)
+    _, cuts = ordered_by(sparql)
+    if not variables or not set(variables) <= set(answer) or "?claim" not in partitions:
+        raise BadInputError(
+            f"{where}: #+ kept: needs partitions: a SELECT of columns of the answer that finds the partitions "
+            "the claims ?claim take part in.")
+    if not restricted or not all(bound_by_outer_patterns(sparql, name) for name in restricted):
+        raise BadInputError(f"{where}: #+ kept: needs members: a SELECT that finds, for given partitions, values of "
+                            "variables a triple pattern of the query's outer group binds, so that a VALUES block on "
+                            "them restricts the answer to those partitions' rows.")
+    if conditions is None or cuts or not all(name in answer for name, _ in conditions):
+        raise BadInputError(f"{where}: #+ kept: the query must be ordered by projected variables (ORDER BY ?a "
+                            "DESC(?b)…) and not cut its own answer (LIMIT/OFFSET).")
+    declarations = "".join(f"PREFIX {prefix}: <{iri}>\n" for prefix, iri in _PREFIX_DECL.findall(sparql))
+    return declarations + partitions, declarations + members
+
+
 def load_catalogue(directory: str | Path | None = None) -> dict[str, StoredQuery]:
     """The stored queries, by name.
 
@@ -424,6 +485,15 @@ def run_query(
     except ValueError as error:
         raise QueryParameterError(f"{stored.path or stored.name} cannot be paged: {error}.") from None
     check_query_text(sparql, allow_service=allow_service, name=str(stored.path or stored.name))
+    kept = getattr(engine, "kept", None)
+    if kept is not None and stored.kept is not None and stored.bindings(params) == stored.bindings({}):
+        # A page of the answer kept with the store (kg.queries.kept), if it still holds the store as it is.
+        from kg.queries.kept import digest
+
+        answer = kept.page(stored.name, digest(stored.bind({}, numbers_by_value=True), stored.kept),
+                           limit=limit, offset=offset, max_rows=max_rows)
+        if answer is not None:
+            return QueryResult(stored, sparql, answer.variables, answer.rows)
     if getattr(engine, "binds_variables", False) and stored.params:
         # The engine's own mechanism (Oxigraph substitutions, rdflib initBindings): the query text stays as written.
         bindings = stored.bindings(params)

@@ -117,6 +117,8 @@ class OxigraphEngine:
     #: Parameters arrive as a VALUES block: Oxigraph's substitutions (SEP-0007) only take
     #: variables the query projects, and most parameters are not projected.
     binds_variables = False
+    #: The answers kept beside an on-disk store (:mod:`kg.queries.kept`), set by the store; ``None``: none.
+    kept = None
 
     def __init__(self, store: ox.Store):
         self.store = store

@@ -122,6 +122,34 @@ def keys_inside(sparql: str, variables: Sequence[str], keys: Sequence[tuple[Node
     return INNER_KEYS.sub(restricted, sparql)
 
 
+def each_restricted(sparql: str, variables: Sequence[str], rows: Sequence[tuple[Node | None, ...]]) -> tuple[str, str]:
+    """The query with a ``VALUES`` block of each variable's own values after every ``# kg:page-keys`` comment
+    that names it, and the blocks for the start of its outer group: each variable restricted to the values it
+    has in some row, separately (a superset of the rows' combinations; kept answers keep only their own
+    partitions' rows, :mod:`kg.queries.kept`).
+
+    >>> inner, outer = each_restricted("{ ?a ?p ?b .\\n  # kg:page-keys ?b\\n  ?b ?q ?c }", ["a", "b"],
+    ...                                [(URIRef("urn:a1"), URIRef("urn:b"))])
+    >>> print(outer + inner)
+      VALUES (?a) { (<urn:a1>) }
+      VALUES (?b) { (<urn:b>) }
+    { ?a ?p ?b .
+      # kg:page-keys ?b
+      VALUES (?b) { (<urn:b>) }
+      ?b ?q ?c }
+    """
+    values = {name: sorted({row[i] for row in rows if row[i] is not None}, key=lambda t: (type(t).__name__, str(t)))
+              for i, name in enumerate(variables)}
+
+    def restricted(match: re.Match) -> str:
+        named = [name[1:] for name in match.group(1).split() if name[1:] in values]
+        blocks = "".join(key_values([name], [(t,) for t in values[name]]) for name in named)
+        return match.group(0) + ("\n" + blocks.rstrip("\n") if blocks else "")
+
+    outer = "".join(key_values([name], [(t,) for t in terms]) for name, terms in values.items())
+    return INNER_KEYS.sub(restricted, sparql), outer
+
+
 def keyed_page(
     select: Callable[[str], SelectResult],
     restricted: Callable[[Sequence[str], Sequence[tuple[Node, ...]]], str],

@@ -164,19 +164,32 @@ def bound_by_outer_patterns(sparql: str, variable: str) -> bool:
     return False
 
 
-def ordered_by(sparql: str) -> tuple[list[str], bool]:
-    """The variables the outer ``ORDER BY`` starts with, ascending and plain (without ``?``), and whether the
-    query cuts its own answer (a ``LIMIT`` or ``OFFSET`` of its own).
+def order_conditions(sparql: str) -> list[tuple[str, bool]] | None:
+    """The outer ``ORDER BY`` as (variable, descending) pairs, or ``None`` when a condition is an expression
+    (``STR(?s)``) or there is no ``ORDER BY``.
 
-    >>> ordered_by("SELECT * { { SELECT ?x { ?x ?p ?o } ORDER BY ?o } } ORDER BY ?s ASC(?p) DESC(?o) ?g")
-    (['s', 'p'], False)
-    >>> ordered_by("SELECT * { ?s ?p ?o } ORDER BY STR(?s) ?p LIMIT 3")
-    ([], True)
-    >>> ordered_by("SELECT * { ?s ?p ?o } ORDER BY ASC(?s) ?p")
-    (['s', 'p'], False)
+    >>> order_conditions("SELECT * { ?s ?p ?o } ORDER BY ?s DESC(?p) ASC(?o) LIMIT 2")
+    [('s', False), ('p', True), ('o', False)]
+    >>> order_conditions("SELECT * { ?s ?p ?o } ORDER BY STR(?s)") is None
+    True
     """
+    order, _ = _order_tokens(sparql)
+    conditions: list[tuple[str, bool]] = []
+    while order:
+        if order[0][0] == "var":
+            conditions.append((order.pop(0)[1][1:], False))
+        elif [k for k, _ in order[:4]] == ["word", "open", "var", "close"] and order[0][1].upper() in ("ASC", "DESC"):
+            conditions.append((order[2][1][1:], order[0][1].upper() == "DESC"))
+            del order[:4]
+        else:
+            return None
+    return conditions or None
+
+
+def _order_tokens(sparql: str) -> tuple[list[tuple[str, str]], bool]:
+    """The outer ORDER BY clause's tokens, and whether the query has a LIMIT or OFFSET of its own."""
     depth, closed, ordering, cuts = 0, False, False, False
-    order: list[tuple[str, str]] = []  # the ORDER BY clause's tokens
+    order: list[tuple[str, str]] = []
     previous = ""
     for kind, text in tokens(sparql):
         if kind == "comment":
@@ -194,6 +207,21 @@ def ordered_by(sparql: str) -> tuple[list[str], bool]:
             depth -= 1
             closed = closed or depth == 0
         previous = word
+    return order, cuts
+
+
+def ordered_by(sparql: str) -> tuple[list[str], bool]:
+    """The variables the outer ``ORDER BY`` starts with, ascending and plain (without ``?``), and whether the
+    query cuts its own answer (a ``LIMIT`` or ``OFFSET`` of its own).
+
+    >>> ordered_by("SELECT * { { SELECT ?x { ?x ?p ?o } ORDER BY ?o } } ORDER BY ?s ASC(?p) DESC(?o) ?g")
+    (['s', 'p'], False)
+    >>> ordered_by("SELECT * { ?s ?p ?o } ORDER BY STR(?s) ?p LIMIT 3")
+    ([], True)
+    >>> ordered_by("SELECT * { ?s ?p ?o } ORDER BY ASC(?s) ?p")
+    (['s', 'p'], False)
+    """
+    order, cuts = _order_tokens(sparql)
     keys: list[str] = []
     while order:
         if order[0][0] == "var":

@@ -28,6 +28,7 @@ from rdflib import RDF, RDFS, Graph, URIRef
 from kg.model.errors import BadInputError, ValidationFailed
 from kg.model.namespaces import KG, MANIFEST_GRAPH, RETRACTIONS_GRAPH, SOURCE_TYPES
 from kg.model.rdffiles import FactsFile, read_facts_file
+from kg.services.keeping import keeping
 from kg.services.lifecycle import history_records, is_stored_source
 from kg.stores.hashing import file_sha256
 from kg.stores.base import now_utc
@@ -264,6 +265,7 @@ def add_files(store, paths: Iterable[str | Path], *, dry_run: bool = False, repl
         raise ValidationFailed(report.validation)
     if not dry_run:
         records = history_records(store, [URIRef(g) for g in report.replaced], reason=reason or "", now=now_utc())
-        store.write(report.parsed, records=records)
+        with keeping(store, graphs=[str(f.graph_iri) for f in report.parsed]):
+            store.write(report.parsed, records=records)
         report.added = True
     return report

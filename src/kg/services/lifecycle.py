@@ -25,7 +25,7 @@ from rdflib.namespace import DCTERMS, PROV, XSD
 from kg.model.errors import BadInputError, KgError
 from kg.model.namespaces import (BASE, HISTORY_GRAPH, KG, MANIFEST_GRAPH, RETRACTIONS_GRAPH, SLUG, SOURCE_TYPES, VOID,
                            claim_iri, claim_name)
-
+from kg.services.keeping import keeping
 
 
 class ReferencedSourceError(KgError):
@@ -138,9 +138,11 @@ def remove_sources(store, names: list[str | Path], *, dry_run: bool = False, for
         # Forced: the links left dangling make the store no longer known to conform (the next load validates all).
         from kg.stores.base import forget_validation_update, remove_graphs_update
 
-        store.update(forget_validation_update() + " ;\n" + remove_graphs_update([str(i) for i in iris]))
+        with keeping(store, graphs=report.removed):
+            store.update(forget_validation_update() + " ;\n" + remove_graphs_update([str(i) for i in iris]))
     elif not dry_run:
-        store.remove_graphs([str(i) for i in iris])
+        with keeping(store, graphs=report.removed):
+            store.remove_graphs([str(i) for i in iris])
     return report
 
 
@@ -399,7 +401,8 @@ def retract(store, names: list[str], *, reason: str, on: str | None = None, now:
             f"<{DCTERMS.date}> {Literal(r.date, datatype=XSD.date).n3()} ; "
             f"<{PROV.generatedAtTime}> {Literal(now, datatype=XSD.dateTime).n3()} ."
             for r in made)
-        store.update(f"INSERT DATA {{ GRAPH <{RETRACTIONS_GRAPH}> {{\n{triples}\n}} }}")
+        with keeping(store, targets=[r.target for r in made]):
+            store.update(f"INSERT DATA {{ GRAPH <{RETRACTIONS_GRAPH}> {{\n{triples}\n}} }}")
     return made
 
 
@@ -417,6 +420,7 @@ def unretract(store, names: list[str], *, dry_run: bool = False) -> list[Retract
             raise BadInputError(f"<{target}> is not retracted; nothing was changed.")
         withdrawn.append(existing[str(target)])
     if withdrawn and not dry_run:
-        store.update(" ;\n".join(f"DELETE WHERE {{ GRAPH <{RETRACTIONS_GRAPH}> {{ <{r.iri}> ?p ?o }} }}"
-                                  for r in withdrawn))
+        with keeping(store, targets=[r.target for r in withdrawn]):
+            store.update(" ;\n".join(f"DELETE WHERE {{ GRAPH <{RETRACTIONS_GRAPH}> {{ <{r.iri}> ?p ?o }} }}"
+                                      for r in withdrawn))
     return withdrawn

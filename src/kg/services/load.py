@@ -31,6 +31,7 @@ from kg.model.errors import BadInputError, ValidationFailed
 from kg.model.namespaces import MANIFEST_GRAPH, VALIDATED_UNDER
 from kg.model.rdffiles import sniff_facts_file
 from kg.services.add import check_files
+from kg.services.keeping import keep_up_to_date, keeping
 from kg.services.lifecycle import history_records, is_stored_source
 from kg.stores.hashing import file_sha256, rules_digest
 from kg.stores.base import LoadReport, display_path, expand_paths, forget_validation_update, now_utc
@@ -88,8 +89,9 @@ def load(
     if not expanded:
         raise BadInputError("No files to load.")
     if not check:
-        forget_validation(store)
-        return store.load(expanded, check=False, progress=step)
+        with keeping(store, graphs=_graphs_of(expanded)):
+            forget_validation(store)
+            return store.load(expanded, check=False, progress=step)
     rules = rules_digest()
     stored = store.file_hashes()
     # The manifest alone says what is stored (a graph and its record are written and removed together):
@@ -107,6 +109,7 @@ def load(
     if not changed:
         step("validating: nothing changed")
         step("writing: nothing to write")
+        keep_up_to_date(store)  # kept answers missing or of another generation (a write kg did not follow): made again
         return LoadReport(validation=ValidationReport(True, Graph(), "unchanged since the store last validated"),
                           skipped=skipped)
     if sum(p.stat().st_size for p in changed) > PART_BYTES:
@@ -122,8 +125,9 @@ def load(
     if not added.conforms:
         raise ValidationFailed(added.validation)
     step("writing")
-    store.write(added.parsed, records=_history(store, {g: added.files[g] for g in added.replaced}))
-    store.update(_record_validation(rules))
+    with keeping(store, graphs=[str(f.graph_iri) for f in added.parsed]):
+        store.write(added.parsed, records=_history(store, {g: added.files[g] for g in added.replaced}))
+        store.update(_record_validation(rules))
     return LoadReport(validation=added.validation, graphs={str(f.graph_iri): len(f.graph) for f in added.parsed},
                       files={str(f.graph_iri): display_path(f.path) for f in added.parsed}, skipped=skipped,
                       replaced=list(added.replaced))
@@ -145,11 +149,17 @@ def _full(store, paths: list[Path], rules: str, step, stored: dict[str, str], ha
         graph = str(sniff_facts_file(path).graph_iri)
         if graph in stored and is_stored_source(store, URIRef(graph)):
             replacing[graph] = display_path(path)
-    report = store.load(paths, check=True, progress=step, records=_history(store, replacing))
-    store.update(_record_validation(rules))
+    with keeping(store, graphs=_graphs_of(paths)):
+        report = store.load(paths, check=True, progress=step, records=_history(store, replacing))
+        store.update(_record_validation(rules))
     report.skipped = skipped or {}
     report.replaced = sorted(replacing)
     return report
+
+
+def _graphs_of(paths: list[Path]) -> list[str]:
+    """The graphs files describe (read from each file's head, not parsed whole)."""
+    return [str(sniff_facts_file(path).graph_iri) for path in paths]
 
 
 def _history(store, replacing: dict[str, str]) -> dict[str, str]:

@@ -23,7 +23,7 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, XSD
 
 from kg.model.errors import BadInputError, StoreError, ValidationFailed
-from kg.model.namespaces import BASE, BOOKKEEPING_GRAPHS, MANIFEST_GRAPH
+from kg.model.namespaces import BASE, BOOKKEEPING_GRAPHS, GENERATION, MANIFEST_GRAPH
 from kg.model.rdffiles import FactsFile, read_facts_file, sniff_facts_file
 from kg.queries.engines import OxigraphEngine, term_from_oxigraph
 from kg.stores.hashing import file_sha256
@@ -87,6 +87,7 @@ class FactStore:
                              "or new folder, or an existing store, with --store PATH.")
         self._store = self._open(wait)
         self.engine = OxigraphEngine(self._store)
+        self._keep_answers()
         #: Graphs of an interrupted load found in the journal at open, and removed.
         self.recovered: list[str] = [] if read_only else self._recover()
         #: Read-only: graphs a load in another process is writing now (its answers may include part of them).
@@ -107,6 +108,28 @@ class FactStore:
         del writer
         self._store = ox.Store.read_only(str(self.path))
         self.engine = OxigraphEngine(self._store)
+        self._keep_answers()
+
+    def _keep_answers(self) -> None:
+        """Answers kept beside an on-disk store (:mod:`kg.queries.kept`); a store in memory keeps none."""
+        from kg.queries.kept import KeptAnswers, answers_path
+
+        self.engine.kept = None if self.path is None else KeptAnswers(answers_path(self.path), self.generation)
+
+    def new_generation(self) -> str:
+        """Give the store a new generation (a store written before kg kept generations has none)."""
+        self._writable()
+        self._store.update(_next_generation())
+        return self.generation()
+
+    def generation(self) -> str | None:
+        """The store's generation: a token that every write changes, in the write's own transaction."""
+        if self._store is None:
+            return None
+        manifest = ox.NamedNode(str(MANIFEST_GRAPH))
+        for quad in self._store.quads_for_pattern(manifest, ox.NamedNode(str(GENERATION)), None, manifest):
+            return quad.object.value
+        return None
 
     def _open(self, wait: float) -> ox.Store:
         """Open the store; a writer waits up to ``wait`` seconds for another process's lock, a reader never needs to."""
@@ -247,7 +270,7 @@ class FactStore:
         """Run one SPARQL Update: one transaction, all of it or nothing."""
         self._writable()
         try:
-            self._store.update(sparql)
+            self._store.update(sparql + " ;\n" + _next_generation())
         except OSError as error:
             raise StoreError(f"Writing to the store failed, nothing was changed: {error}") from None
 
@@ -407,6 +430,7 @@ class FactStore:
         pending = ox.NamedNode(str(PENDING_GRAPH))
         now = ox.Literal(now_utc(), datatype=ox.NamedNode(str(XSD.dateTime)))
         journal = [ox.Quad(manifest, pending, ox.NamedNode(str(graph)), manifest) for _, graph, _ in files]
+        self._store.update(_next_generation())  # readers of kept answers see a new store from the first file on
         self._store.extend(journal)  # one transaction: the record exists before any graph does
         counts: dict[str, int] = {}
         try:
@@ -421,7 +445,8 @@ class FactStore:
                     ox.Quad(target, ox.NamedNode(str(DCTERMS.modified)), now, manifest),
                 ])
                 counts[str(graph)] = sum(1 for _ in self._store.quads_for_pattern(None, None, None, target))
-            self._store.update(f"DELETE WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ <{MANIFEST_GRAPH}> <{PENDING_GRAPH}> ?g }} }}")
+            self._store.update(f"DELETE WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ <{MANIFEST_GRAPH}> <{PENDING_GRAPH}> ?g }} }}"
+                               f" ;\n{_next_generation()}")
         except BaseException as error:
             self._recover()
             if isinstance(error, (OSError, SyntaxError)):
@@ -446,7 +471,8 @@ class FactStore:
             drops = " ".join(f"DROP SILENT GRAPH <{g}> ; DELETE WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ <{g}> ?p ?o }} }} ;"
                              for g in graphs)
             self._store.update(
-                f"{drops} DELETE WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ <{MANIFEST_GRAPH}> <{PENDING_GRAPH}> ?g }} }}")
+                f"{drops} DELETE WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ <{MANIFEST_GRAPH}> <{PENDING_GRAPH}> ?g }} }} ;\n"
+                + _next_generation())
         return graphs
 
     def _replace_graphs(self, files: list[FactsFile], hashes: dict[str, str] | None = None, *,
@@ -479,6 +505,14 @@ class FactStore:
     def remove_graphs(self, graph_iris: list[str]) -> None:
         """Remove named graphs and their manifest entries in one transaction."""
         self.update(remove_graphs_update(graph_iris))
+
+
+def _next_generation() -> str:
+    """SPARQL Update that gives the store a new generation (run in every write's transaction)."""
+    import uuid
+
+    return (f"DELETE WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ <{MANIFEST_GRAPH}> <{GENERATION}> ?generation }} }} ;\n"
+            f"INSERT DATA {{ GRAPH <{MANIFEST_GRAPH}> {{ <{MANIFEST_GRAPH}> <{GENERATION}> \"{uuid.uuid4().hex}\" }} }}")
 
 
 def _string(text: str) -> str:

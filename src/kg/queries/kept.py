@@ -1,0 +1,289 @@
+"""Answers kept with the store: a listing of the whole store, kept sorted beside it and brought up to date by
+each write for what that write changed, so that any page of it costs what it shows.
+
+Some listings cannot be read key by key (:mod:`kg.queries.paging`): counts over every claim, pairs across
+every source, an order by the claim holder's name. Their first row depends on every claim, so the engine
+computes the whole answer for any page of it. A stored query with a ``#+ kept:`` header is kept instead:
+kg stores its whole answer (with the default parameters) in a SQLite file beside an embedded store, each
+row with a sort key that reproduces the query's ``ORDER BY``, and reads a page from it by that key.
+
+The header names a query that finds the *partitions* a set of claims takes part in — columns of the answer
+whose rows are computed together (a figure's sources; the pairs of one measure, period and place; one stance
+claim's rows). When ``kg load``, ``kg add``, ``kg retract`` or ``kg remove`` changes claims, kg finds their
+partitions before and after the write, runs the query restricted to those partitions (a ``VALUES`` block on
+variables the query's own triple patterns bind), and replaces just their rows. Anything else — the ontology
+or reference data changed, a source that describes what other graphs use, a write kg did not follow — makes
+kg compute the whole answer again.
+
+Every write to the store also gives it a new *generation* (a random token in the manifest graph, changed in
+the write's own transaction); the kept answers hold the generation they were computed at, and a reader uses
+them only when the store still has it. A kept answer is therefore never stale: at worst it is absent and the
+query runs as written. kg also checks, when it computes a whole answer, that its sort keys give the engine's
+own order; where they do not (numbers beside texts in one column, texts of several languages), the query is
+not kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import struct
+from collections.abc import Iterable, Sequence
+from contextlib import closing
+from pathlib import Path
+
+from rdflib import XSD, BNode, Literal, Node, URIRef
+
+from kg.queries.engines import SelectResult, too_many_rows
+
+#: The numeric datatypes Oxigraph orders by value.
+_NUMBERS = {str(t) for t in (XSD.integer, XSD.decimal, XSD.double, XSD.float, XSD.int, XSD.long, XSD.short,
+                             XSD.nonNegativeInteger, XSD.positiveInteger, XSD.negativeInteger,
+                             XSD.nonPositiveInteger, XSD.unsignedInt, XSD.unsignedLong)}
+#: Partitions restricted per query run (each is a row of a ``VALUES`` block).
+PARTITIONS_PER_RUN = 256
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS answers (query TEXT PRIMARY KEY, digest TEXT NOT NULL, variables TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rows (query TEXT NOT NULL, partition TEXT NOT NULL, sort BLOB NOT NULL, row TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS rows_in_order ON rows (query, sort);
+CREATE INDEX IF NOT EXISTS rows_by_partition ON rows (query, partition);
+"""
+
+
+class Unordered(Exception):
+    """A column holds terms whose order kg does not reproduce: the answer is not kept."""
+
+
+# --- sort keys -----------------------------------------------------------------------------------
+
+def _text(value: str) -> bytes:
+    # UTF-8 orders as the code points do; 0x00 escaped and a 0x00 0x00 end, so that "a" sorts before "ab".
+    return value.encode("utf-8").replace(b"\x00", b"\x00\xff") + b"\x00\x00"
+
+
+def _number(value: float) -> bytes:
+    (bits,) = struct.unpack(">Q", struct.pack(">d", value))
+    return struct.pack(">Q", bits ^ 0xFFFFFFFFFFFFFFFF if bits >> 63 else bits | 1 << 63)
+
+
+def term_order(term: Node | None) -> tuple[int, bytes, str]:
+    """How a term sorts in an ORDER BY: its kind (unbound, blank node, IRI, number, text), its sortable
+    bytes, and its language (texts in several languages in one column have no order kg reproduces).
+
+    >>> term_order(Literal(2))[1] < term_order(Literal("10", datatype=XSD.decimal))[1]
+    True
+    >>> term_order(Literal("a"))[1] < term_order(Literal("ab"))[1] < term_order(Literal("b"))[1]
+    True
+
+    Raises:
+        Unordered: A literal that is neither a number nor a text (a date, a boolean).
+    """
+    if term is None:
+        return 0, b"\x00", ""
+    if isinstance(term, BNode):
+        return 1, b"\x01" + _text(str(term)), ""
+    if isinstance(term, URIRef):
+        return 2, b"\x02" + _text(str(term)), ""
+    if isinstance(term, Literal):
+        if term.language is None and term.datatype is not None and str(term.datatype) in _NUMBERS:
+            try:
+                return 3, b"\x03" + _number(float(term)), ""
+            except (TypeError, ValueError):
+                raise Unordered(f"{term!r} is not a number") from None
+        if term.language is not None or term.datatype in (None, XSD.string):
+            return 4, b"\x04" + _text(str(term)), term.language or ""
+    raise Unordered(f"{term!r} has no order kg reproduces")
+
+
+def sort_key(row: Sequence[Node | None], conditions: Sequence[tuple[int, bool]]) -> bytes:
+    """The bytes that sort rows as the ``ORDER BY`` does (column index, descending), the whole row after as a
+    tie-break (the stored queries order every row; the tie-break only makes the key total)."""
+    parts = []
+    for column, descending in conditions:
+        encoded = term_order(row[column])[1]
+        parts.append(bytes(255 - b for b in encoded) if descending else encoded)
+    return b"".join(parts) + _text(json.dumps([_encode(t) for t in row]))
+
+
+def check_order(rows: Sequence[Sequence[Node | None]], conditions: Sequence[tuple[int, bool]]) -> None:
+    """Refuse columns whose terms kg cannot order as the engine does: numbers beside texts, texts of several
+    languages (or plain and tagged).
+
+    Raises:
+        Unordered: Such a column.
+    """
+    for column, _ in conditions:
+        kinds, languages = set(), set()
+        for row in rows:
+            kind, _, language = term_order(row[column])
+            kinds.add(kind)
+            if kind == 4:
+                languages.add(language)
+        if {3, 4} <= kinds or len(languages) > 1:
+            raise Unordered(f"column {column} mixes numbers and texts, or texts of several languages")
+
+
+# --- rows as text ----------------------------------------------------------------------------------
+
+def _encode(term: Node | None) -> list | None:
+    if term is None:
+        return None
+    if isinstance(term, URIRef):
+        return ["i", str(term)]
+    if isinstance(term, BNode):
+        return ["b", str(term)]
+    return ["l", str(term), str(term.datatype or ""), term.language or ""]
+
+
+def _decode(data: list | None) -> Node | None:
+    if data is None:
+        return None
+    if data[0] == "i":
+        return URIRef(data[1])
+    if data[0] == "b":
+        return BNode(data[1])
+    _, value, datatype, language = data
+    if language:
+        return Literal(value, lang=language)
+    return Literal(value, datatype=URIRef(datatype) if datatype and datatype != str(XSD.string) else None)
+
+
+def partition_text(terms: Iterable[Node | None]) -> str:
+    """A partition's terms as the text kept with each of its rows (:func:`partition_terms` reads it back)."""
+    return json.dumps([_encode(t) for t in terms])
+
+
+def partition_terms(text: str) -> tuple[Node | None, ...]:
+    """The terms of a partition kept as text."""
+    return tuple(_decode(t) for t in json.loads(text))
+
+
+# --- the file --------------------------------------------------------------------------------------
+
+def answers_path(store_path: Path) -> Path:
+    """Where the kept answers of the store at ``store_path`` live: beside it (the store's folder is Oxigraph's).
+
+    >>> answers_path(Path(".kg/store")).as_posix()
+    '.kg/store-answers.sqlite'
+    """
+    return store_path.with_name(store_path.name + "-answers.sqlite")
+
+
+def digest(sparql: str, partitions: str) -> str:
+    """What a kept answer was computed from: the query as bound and its partitions query."""
+    return hashlib.sha256((sparql + "\0" + partitions).encode("utf-8")).hexdigest()
+
+
+class KeptAnswers:
+    """The kept answers of one embedded store (a SQLite file; every change one SQLite transaction).
+
+    Args:
+        path: The file (:func:`answers_path`).
+        generation: Reads the store's current generation (``None``: a store whose writes kg does not follow).
+    """
+
+    def __init__(self, path: Path, generation):
+        self.path = Path(path)
+        self.generation = generation
+
+    # reading
+
+    def page(self, name: str, query_digest: str, *, limit: int | None, offset: int = 0,
+             max_rows: int | None = None) -> SelectResult | None:
+        """A page of a kept answer (``limit`` rows after ``offset``; ``None``: all), or ``None`` when the
+        answer is not kept, was computed from another text, or the store has changed since."""
+        if not self.path.exists():
+            return None
+        current = self.generation()
+        try:
+            with closing(sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+                kept = db.execute("SELECT value FROM state WHERE key = 'generation'").fetchone()
+                answer = db.execute("SELECT digest, variables FROM answers WHERE query = ?", (name,)).fetchone()
+                if current is None or kept is None or kept[0] != current or answer is None or answer[0] != query_digest:
+                    return None
+                if max_rows is not None and limit is None:
+                    (count,) = db.execute("SELECT COUNT(*) FROM rows WHERE query = ?", (name,)).fetchone()
+                    if count > max_rows:
+                        raise too_many_rows(max_rows)
+                rows = db.execute("SELECT row FROM rows WHERE query = ? ORDER BY sort LIMIT ? OFFSET ?",
+                                  (name, -1 if limit is None else limit, offset)).fetchall()
+                # The store may have been written while the page was read: then it does not count.
+                if self.generation() != current:
+                    return None
+        except sqlite3.DatabaseError:
+            return None  # a file kg cannot read is as good as none: the query runs as written
+        return SelectResult(json.loads(answer[1]), [tuple(_decode(t) for t in json.loads(r)) for (r,) in rows])
+
+    def kept_generation(self) -> str | None:
+        """The generation the kept answers were computed at (``None``: none kept)."""
+        if not self.path.exists():
+            return None
+        try:
+            with closing(sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+                row = db.execute("SELECT value FROM state WHERE key = 'generation'").fetchone()
+        except sqlite3.DatabaseError:
+            return None
+        return row[0] if row else None
+
+    def partitions(self, name: str) -> int:
+        """How many partitions a kept answer has (for reports and tests)."""
+        with closing(self._connect()) as db:
+            (count,) = db.execute("SELECT COUNT(DISTINCT partition) FROM rows WHERE query = ?", (name,)).fetchone()
+        return count
+
+    # writing
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, isolation_level=None)
+        db.executescript(_SCHEMA)
+        return db
+
+    def forget(self) -> None:
+        """Drop every kept answer (nothing is kept until the next whole computation)."""
+        self.path.unlink(missing_ok=True)
+
+    def save(self, generation: str, whole: dict[str, tuple[str, SelectResult, list[int], list[tuple[int, bool]]]],
+             changed: dict[str, tuple[list[str], SelectResult, list[int], list[tuple[int, bool]]]]) -> None:
+        """In one transaction: replace whole answers, and the rows of some partitions of others; then record the
+        generation they hold.
+
+        Args:
+            whole: Query name → (digest, its whole answer, the partition columns, the order conditions).
+            changed: Query name → (the partitions recomputed, as :func:`partition_text`, the rows they now
+                have — theirs only —, the partition columns, the order conditions).
+        """
+        with closing(self._connect()) as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for name, (query_digest, answer, columns, conditions) in whole.items():
+                    db.execute("DELETE FROM rows WHERE query = ?", (name,))
+                    db.execute("INSERT OR REPLACE INTO answers VALUES (?, ?, ?)",
+                               (name, query_digest, json.dumps(answer.variables)))
+                    db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?)", _rows(name, answer.rows, columns, conditions))
+                for name, (partitions, answer, columns, conditions) in changed.items():
+                    db.executemany("DELETE FROM rows WHERE query = ? AND partition = ?", [(name, p) for p in partitions])
+                    db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?)", _rows(name, answer.rows, columns, conditions))
+                db.execute("INSERT OR REPLACE INTO state VALUES ('generation', ?)", (generation,))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def drop(self, names: Iterable[str]) -> None:
+        """Stop keeping some answers (their text changed into one kg cannot keep)."""
+        with closing(self._connect()) as db:
+            db.execute("BEGIN IMMEDIATE")
+            for name in names:
+                db.execute("DELETE FROM rows WHERE query = ?", (name,))
+                db.execute("DELETE FROM answers WHERE query = ?", (name,))
+            db.execute("COMMIT")
+
+
+def _rows(name: str, rows, columns: list[int], conditions: list[tuple[int, bool]]):
+    for row in rows:
+        yield (name, partition_text(row[c] for c in columns), sort_key(row, conditions),
+               json.dumps([_encode(t) for t in row]))
+
