@@ -32,7 +32,7 @@ NOW = "2026-11-26T12:00:00+00:00"
 
 
 def test_the_store_wide_listings_are_kept():
-    assert set(KEPT) == {"corroboration", "disagreements", "positions"}
+    assert set(KEPT) == {"corroboration", "disagreements", "overview", "positions"}
 
 
 def _as_written(store: FactStore, name: str, **params) -> list:

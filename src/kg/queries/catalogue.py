@@ -102,6 +102,9 @@ class StoredQuery:
     kept: str | None = None
     #: A query finding, for given partitions, the values that restrict the answer to their rows (``#+ kept:``).
     kept_members: str | None = None
+    #: Columns of a kept answer that are sums over claims (``#+ kept: {sums: [...]}``): kept by adding what
+    #: changed claims add and taking away what they took.
+    kept_sums: tuple[str, ...] = ()
 
     @classmethod
     def from_text(cls, sparql: str, *, name: str = "query", path: Path | None = None) -> StoredQuery:
@@ -132,7 +135,7 @@ class StoredQuery:
             raise BadInputError(f"{path or name}: #+ evidence: must map value columns to claim columns (value_a: claim_a).")
         body = "\n".join(line for line in sparql.splitlines() if not line.lstrip().startswith("#"))
         page_keys = _page_keys(header.get("page_keys"), sparql, path or name)
-        kept, kept_members = _kept(header.get("kept"), sparql, path or name)
+        kept, kept_members, kept_sums = _kept(header.get("kept"), sparql, path or name)
         lookups = header.get("lookups") or {}
         numbers = {p.name for p in params if p.type in ("integer", "decimal")}
         if not isinstance(lookups, dict) or not all(k in numbers and isinstance(v, str) and f"?{v}" in body
@@ -157,6 +160,7 @@ class StoredQuery:
             lookups=dict(lookups),
             kept=kept,
             kept_members=kept_members,
+            kept_sums=kept_sums,
         )
 
     def param(self, name: str) -> Param:
@@ -204,7 +208,10 @@ class StoredQuery:
 
     @property
     def partition_variables(self) -> list[str]:
-        """The columns that partition a kept answer (those its ``#+ kept: partitions:`` query selects)."""
+        """The columns that partition a kept answer: those its ``#+ kept: partitions:`` query selects, or every
+        column but the sums (a row per group)."""
+        if self.kept_sums:
+            return [name for name in projected_variables(self.sparql) or [] if name not in self.kept_sums]
         return [] if self.kept is None else (projected_variables(self.kept) or [])
 
     def bind_partitions(self, values: dict[str, str] | None, claims: Sequence[URIRef]) -> str:
@@ -217,6 +224,12 @@ class StoredQuery:
         start and in each group whose ``# kg:page-keys`` comment names it (:func:`kg.queries.paging.each_restricted`)."""
         sparql, blocks = each_restricted(self.sparql, members.variables, members.rows)
         return self._bound(sparql, values, numbers_by_value=True, blocks=blocks)
+
+    def bind_claims_inside(self, values: dict[str, str] | None, claims: Sequence[URIRef]) -> str:
+        """The query bound as by :meth:`bind`, with ``?claim`` restricted to the claims given in each group whose
+        ``# kg:page-keys ?claim`` comment says so: what those claims add to each sum (``#+ kept: {sums: …}``)."""
+        sparql, _ = each_restricted(self.sparql, ["claim"], [(c,) for c in claims])
+        return self._bound(sparql, values, numbers_by_value=True)
 
     def bind_members(self, values: dict[str, str] | None, partitions: Sequence[tuple[Node, ...]]) -> str:
         """The ``#+ kept:`` members query, parameters bound, for the given partitions (:mod:`kg.queries.kept`)."""
@@ -364,11 +377,13 @@ def _page_keys(keys: Any, sparql: str, where: Path | str) -> str | None:
     return declarations + keys
 
 
-def _kept(kept: Any, sparql: str, where: Path | str) -> tuple[str | None, str | None]:
+def _kept(kept: Any, sparql: str, where: Path | str) -> tuple[str | None, str | None, tuple[str, ...]]:
     """The ``#+ kept: {partitions: ..., members: ...}`` queries with the stored query's prefixes, checked
-    against the query."""
+    against the query; or, for ``#+ kept: {sums: [...]}``, a description and the sums."""
     if kept is None:
-        return None, None
+        return None, None, ()
+    if isinstance(kept, dict) and "sums" in kept:
+        return _kept_sums(kept, sparql, where)
     partitions = kept.get("partitions") if isinstance(kept, dict) else None
     members = kept.get("members") if isinstance(kept, dict) else None
     variables = projected_variables(partitions) if isinstance(partitions, str) else None
@@ -388,7 +403,24 @@ def _kept(kept: Any, sparql: str, where: Path | str) -> tuple[str | None, str | 
         raise BadInputError(f"{where}: #+ kept: the query must be ordered by projected variables (ORDER BY ?a "
                             "DESC(?b)…) and not cut its own answer (LIMIT/OFFSET).")
     declarations = "".join(f"PREFIX {prefix}: <{iri}>\n" for prefix, iri in _PREFIX_DECL.findall(sparql))
-    return declarations + partitions, declarations + members
+    return declarations + partitions, declarations + members, ()
+
+
+def _kept_sums(kept: dict, sparql: str, where: Path | str) -> tuple[str, None, tuple[str, ...]]:
+    sums = kept.get("sums")
+    answer = projected_variables(sparql) or []
+    conditions = order_conditions(sparql)
+    _, cuts = ordered_by(sparql)
+    if set(kept) != {"sums"} or not isinstance(sums, list) or not sums or not set(sums) < set(answer):
+        raise BadInputError(f"{where}: #+ kept: sums: must list some (not all) columns of the answer, each a count "
+                            "over claims, and nothing else.")
+    if not any("claim" in named for named in inner_key_variables(sparql)):
+        raise BadInputError(f"{where}: #+ kept: sums: needs a # kg:page-keys ?claim comment in each group that counts "
+                            "claims, where kg restricts them to the changed ones.")
+    if conditions is None or cuts or not all(name in answer for name, _ in conditions):
+        raise BadInputError(f"{where}: #+ kept: the query must be ordered by projected variables (ORDER BY ?a "
+                            "DESC(?b)…) and not cut its own answer (LIMIT/OFFSET).")
+    return "sums: " + ", ".join(sums), None, tuple(sums)
 
 
 def load_catalogue(directory: str | Path | None = None) -> dict[str, StoredQuery]:

@@ -57,6 +57,10 @@ class Unordered(Exception):
     """A column holds terms whose order kg does not reproduce: the answer is not kept."""
 
 
+class Inconsistent(Exception):
+    """Kept sums that would go below zero: they did not hold the store; kg computes them whole again."""
+
+
 # --- sort keys -----------------------------------------------------------------------------------
 
 def _text(value: str) -> bytes:
@@ -246,7 +250,8 @@ class KeptAnswers:
         self.path.unlink(missing_ok=True)
 
     def save(self, generation: str, whole: dict[str, tuple[str, SelectResult, list[int], list[tuple[int, bool]]]],
-             changed: dict[str, tuple[list[str], SelectResult, list[int], list[tuple[int, bool]]]]) -> None:
+             changed: dict[str, tuple[list[str], SelectResult, list[int], list[tuple[int, bool]]]],
+             sums: dict[str, tuple[list, list, list[int], list[tuple[int, bool]], list[int]]] | None = None) -> None:
         """In one transaction: replace whole answers, and the rows of some partitions of others; then record the
         generation they hold.
 
@@ -254,6 +259,12 @@ class KeptAnswers:
             whole: Query name → (digest, its whole answer, the partition columns, the order conditions).
             changed: Query name → (the partitions recomputed, as :func:`partition_text`, the rows they now
                 have — theirs only —, the partition columns, the order conditions).
+            sums: Query name → (what the changed claims added to each row's sums before the write, what they add
+                after it, the partition columns — every column but the sums —, the order conditions, the sum
+                columns). A row whose sums come to zero leaves the answer (a count's group without claims).
+
+        Raises:
+            Inconsistent: A sum would go below zero (nothing is saved).
         """
         with closing(self._connect()) as db:
             db.execute("BEGIN IMMEDIATE")
@@ -266,6 +277,8 @@ class KeptAnswers:
                 for name, (partitions, answer, columns, conditions) in changed.items():
                     db.executemany("DELETE FROM rows WHERE query = ? AND partition = ?", [(name, p) for p in partitions])
                     db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?)", _rows(name, answer.rows, columns, conditions))
+                for name, (taken, added, columns, conditions, summed) in (sums or {}).items():
+                    _add_sums(db, name, taken, added, columns, conditions, summed)
                 db.execute("INSERT OR REPLACE INTO state VALUES ('generation', ?)", (generation,))
                 db.execute("COMMIT")
             except BaseException:
@@ -280,6 +293,31 @@ class KeptAnswers:
                 db.execute("DELETE FROM rows WHERE query = ?", (name,))
                 db.execute("DELETE FROM answers WHERE query = ?", (name,))
             db.execute("COMMIT")
+
+
+def _add_sums(db: sqlite3.Connection, name: str, taken, added, columns: list[int], conditions: list[tuple[int, bool]],
+              summed: list[int]) -> None:
+    deltas: dict[str, tuple[tuple, list[int]]] = {}
+    for rows, sign in ((taken, -1), (added, 1)):
+        for row in rows:
+            entry = deltas.setdefault(partition_text(row[c] for c in columns), (tuple(row), [0] * len(summed)))
+            for i, column in enumerate(summed):
+                entry[1][i] += sign * int(row[column])
+    for partition, (template, delta) in deltas.items():
+        if not any(delta):
+            continue
+        stored = db.execute("SELECT row FROM rows WHERE query = ? AND partition = ?", (name, partition)).fetchall()
+        if len(stored) > 1:
+            raise Inconsistent(f"{len(stored)} rows kept for one group of {name}")
+        row = list(tuple(_decode(t) for t in json.loads(stored[0][0])) if stored else template)
+        for i, column in enumerate(summed):
+            value = (int(row[column]) if stored else 0) + delta[i]
+            if value < 0:
+                raise Inconsistent(f"a sum of {name} would be {value}")
+            row[column] = Literal(value, datatype=XSD.integer)
+        db.execute("DELETE FROM rows WHERE query = ? AND partition = ?", (name, partition))
+        if any(int(row[column]) for column in summed):
+            db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?)", _rows(name, [tuple(row)], columns, conditions))
 
 
 def _rows(name: str, rows, columns: list[int], conditions: list[tuple[int, bool]]):

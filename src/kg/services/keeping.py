@@ -16,8 +16,8 @@ from rdflib import URIRef
 
 from kg.model.namespaces import HISTORY_GRAPH, KG, MANIFEST_GRAPH, RETRACTIONS_GRAPH, SOURCE_TYPES
 from kg.queries.catalogue import StoredQuery, load_catalogue
-from kg.queries.kept import (PARTITIONS_PER_RUN, KeptAnswers, Unordered, check_order, digest, partition_terms,
-                             partition_text)
+from kg.queries.kept import (PARTITIONS_PER_RUN, Inconsistent, KeptAnswers, Unordered, check_order, digest,
+                             partition_terms, partition_text)
 
 #: Past this many changed claims, kg computes kept answers whole (one query each, not thousands of partitions).
 MOST_CLAIMS_FOLLOWED = 5000
@@ -53,19 +53,29 @@ def keeping(store, *, graphs: Iterable[str] = (), targets: Iterable[str] = ()) -
     queries = kept_queries()
     fresh = kept.kept_generation() is not None and kept.kept_generation() == store.generation()
     before = _followed(store, graphs, targets) if fresh else None
-    partitions = {q.name: _partitions(store, q, before) for q in queries} if before is not None else None
+    partitions, taken = None, None
+    if before is not None:
+        # As the store is before the write: the partitions the changed claims are in, what they add to sums.
+        partitions = {q.name: _partitions(store, q, before) for q in queries if not q.kept_sums}
+        taken = {q.name: _contributions(store, q, before) for q in queries if q.kept_sums}
     yield
     after = _followed(store, graphs, targets) if before is not None else None
-    if partitions is None or after is None:
+    if partitions is None or taken is None or after is None:
         rebuild(store, kept, queries)
         return
-    changed = {}
+    changed, sums = {}, {}
     for query in queries:
-        found = partitions[query.name] | _partitions(store, query, after)
-        changed[query.name] = _recomputed(store, query, found)
+        if query.kept_sums:
+            columns, conditions = _columns(query, taken[query.name].variables)
+            summed = [taken[query.name].variables.index(name) for name in query.kept_sums]
+            sums[query.name] = (taken[query.name].rows, _contributions(store, query, after).rows, columns, conditions,
+                                summed)
+        else:
+            found = partitions[query.name] | _partitions(store, query, after)
+            changed[query.name] = _recomputed(store, query, found)
     try:
-        kept.save(store.generation(), {}, changed)
-    except Unordered:
+        kept.save(store.generation(), {}, changed, sums)
+    except (Unordered, Inconsistent):
         rebuild(store, kept, queries)
 
 
@@ -146,6 +156,17 @@ def _shares(store, graphs: list[str]) -> bool:
         GRAPH ?other {{ {{ ?s ?q ?r }} UNION {{ ?x ?q ?s }} }}
         FILTER (?other != ?g && ?other NOT IN ({skipped}))
     }} LIMIT 1""").rows)
+
+
+def _contributions(store, query: StoredQuery, claims: list[URIRef]):
+    """What the given claims add to each row's sums (the query with ``?claim`` restricted to them where its
+    ``# kg:page-keys ?claim`` comments say), as the store is now."""
+    from kg.queries.engines import SelectResult
+    from kg.queries.sparqltext import projected_variables
+
+    if not claims:
+        return SelectResult(projected_variables(query.sparql) or [], [])
+    return store.engine.select(query.bind_claims_inside({}, claims))
 
 
 def _partitions(store, query: StoredQuery, claims: list[URIRef]) -> set[str]:
