@@ -19,7 +19,7 @@ $(BIN)/kg: pyproject.toml
 venv: $(BIN)/kg
 
 demo: venv
-	rm -rf $(STORE)
+	rm -rf $(STORE) $(STORE)-answers.sqlite
 	$(BIN)/kg load --store $(STORE)
 	$(BIN)/kg validate
 	@echo; echo "The answers in short (each line from a stored query; the details follow):"
