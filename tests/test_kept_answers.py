@@ -46,10 +46,12 @@ def _served_from_kept(store: FactStore, name: str) -> bool:
     return store.engine.kept.page(name, kept_digest(load_catalogue()[name]), limit=1) is not None
 
 
-def _check_pages(store: FactStore) -> None:
+def _check_pages(store: FactStore, *, unordered: tuple[str, ...] = ()) -> None:
+    """Every page of each kept answer equals the query's own; ``unordered``: answers kg may not keep (a column
+    of texts in two languages), which then run as written."""
     for name in KEPT:
         whole = _as_written(store, name)
-        assert _served_from_kept(store, name), name
+        assert _served_from_kept(store, name) or name in unordered, name
         assert run_query(name, store=store).terms == whole, name
         for limit, offset in ((1, 0), (3, 2), (5, len(whole) - 2), (4, len(whole) + 3)):
             assert run_query(name, store=store, limit=limit, offset=offset).terms == whole[offset:offset + limit], \
@@ -110,6 +112,23 @@ def test_a_change_to_the_reference_data_recomputes_every_kept_answer(store, tmp_
     load(store, [*default_load_paths(), reference, *HELD[1:]])
     assert calls
     assert "the Marches (fictional)" in {str(row[2]) for row in run_query("corroboration", store=store).terms}
+    _check_pages(store)
+
+
+def test_a_source_that_describes_what_others_use_recomputes_every_kept_answer(store, tmp_path, monkeypatch):
+    calls = []
+    real = keeping.rebuild
+    monkeypatch.setattr(keeping, "rebuild", lambda *args, **kwargs: (calls.append(1), real(*args, **kwargs))[1])
+    # The wire's file gives the shared region a second name: every source's figures about it get a row for that
+    # name too, not only the wire's.
+    wire = next(path for path in MULTI_FILES if path not in HELD)
+    changed = tmp_path / wire.name
+    changed.write_text(wire.read_text(encoding="utf-8") + "\n<https://w3id.org/conflict-kg/id/place/eastmarch-and-westmarch> "
+                       '<http://www.w3.org/2000/01/rdf-schema#label> "the Marches (fictional)"@en .\n', encoding="utf-8")
+    load(store, [*default_load_paths(), *HELD, changed])
+    assert calls
+    places = [str(row[2]) for row in run_query("corroboration", store=store).terms]
+    assert places.count("the Marches (fictional)") > 1
     _check_pages(store)
 
 

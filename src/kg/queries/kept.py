@@ -13,7 +13,8 @@ claim's rows). When ``kg load``, ``kg add``, ``kg retract`` or ``kg remove`` cha
 partitions before and after the write, runs the query restricted to those partitions (a ``VALUES`` block on
 variables the query's own triple patterns bind), and replaces just their rows. Anything else — the ontology
 or reference data changed, a source that describes what other graphs use, a write kg did not follow — makes
-kg compute the whole answer again.
+kg compute the whole answer again. Counts over claims (``#+ kept: {sums: [count]}``: ``overview``) are kept by
+adding what the changed claims count for after the write and taking away what they counted for before.
 
 Every write to the store also gives it a new *generation* (a random token in the manifest graph, changed in
 the write's own transaction); the kept answers hold the generation they were computed at, and a reader uses
