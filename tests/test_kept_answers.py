@@ -132,6 +132,34 @@ def test_a_source_that_describes_what_others_use_recomputes_every_kept_answer(st
     _check_pages(store)
 
 
+def test_a_query_kept_since_is_computed_whole_at_the_next_load(tmp_path, monkeypatch):
+    every = keeping.kept_queries()
+    with FactStore(tmp_path / "store") as store:
+        monkeypatch.setattr(keeping, "kept_queries", lambda: [q for q in every if q.name != "positions"])
+        load(store, [*default_load_paths(), *MULTI_FILES])
+        assert not _served_from_kept(store, "positions") and _served_from_kept(store, "overview")
+        monkeypatch.setattr(keeping, "kept_queries", lambda: every)  # a kg with one more kept query
+        assert not load(store, [*default_load_paths(), *MULTI_FILES]).graphs
+        _check_pages(store)
+
+
+def test_an_answer_kg_cannot_order_is_not_kept_nor_recomputed_at_each_write(store, tmp_path, monkeypatch):
+    wire = next(path for path in MULTI_FILES if path not in HELD)
+    changed = tmp_path / wire.name
+    changed.write_text(wire.read_text(encoding="utf-8") + "\n<https://w3id.org/conflict-kg/id/place/eastmarch-and-westmarch> "
+                       '<http://www.w3.org/2000/01/rdf-schema#label> "les Marches (fictives)"@fr .\n', encoding="utf-8")
+    load(store, [*default_load_paths(), *HELD, changed])
+    # Place names in English and French in one column: an order kg does not reproduce.
+    assert not _served_from_kept(store, "corroboration")
+    computed = []
+    real = keeping._whole
+    monkeypatch.setattr(keeping, "_whole", lambda store, queries: (computed.extend(q.name for q in queries),
+                                                                     real(store, queries))[1])
+    retract(store, ["fictional-gazette-2024"], reason="a test", now=NOW)
+    assert "corroboration" not in computed
+    _check_pages(store, unordered=("corroboration", "disagreements"))
+
+
 def test_a_write_kg_did_not_follow_is_never_answered_from_the_kept_answers(store):
     claim = str(store.select("SELECT ?c WHERE { ?c <https://w3id.org/conflict-kg/ontology#value> ?v } "
                              "ORDER BY ?c LIMIT 1").rows[0][0])

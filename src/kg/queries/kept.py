@@ -48,6 +48,7 @@ PARTITIONS_PER_RUN = 256
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS answers (query TEXT PRIMARY KEY, digest TEXT NOT NULL, variables TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS refused (query TEXT PRIMARY KEY, digest TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS rows (query TEXT NOT NULL, partition TEXT NOT NULL, sort BLOB NOT NULL, row TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS rows_in_order ON rows (query, sort);
 CREATE INDEX IF NOT EXISTS rows_by_partition ON rows (query, partition);
@@ -233,6 +234,23 @@ class KeptAnswers:
             return None
         return row[0] if row else None
 
+    def digests(self) -> dict[str, str]:
+        """The text each kept answer was computed from (:func:`digest`), by query name."""
+        return self._read("SELECT query, digest FROM answers")
+
+    def refused(self) -> dict[str, str]:
+        """Queries found not to be keepable (an order kg does not reproduce), with the text they were computed from."""
+        return self._read("SELECT query, digest FROM refused")
+
+    def _read(self, sql: str) -> dict[str, str]:
+        if not self.path.exists():
+            return {}
+        try:
+            with closing(sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+                return dict(db.execute(sql).fetchall())
+        except sqlite3.DatabaseError:
+            return {}
+
     def partitions(self, name: str) -> int:
         """How many partitions a kept answer has (for reports and tests)."""
         with closing(self._connect()) as db:
@@ -252,7 +270,8 @@ class KeptAnswers:
 
     def save(self, generation: str, whole: dict[str, tuple[str, SelectResult, list[int], list[tuple[int, bool]]]],
              changed: dict[str, tuple[list[str], SelectResult, list[int], list[tuple[int, bool]]]],
-             sums: dict[str, tuple[list, list, list[int], list[tuple[int, bool]], list[int]]] | None = None) -> None:
+             sums: dict[str, tuple[list, list, list[int], list[tuple[int, bool]], list[int]]] | None = None, *,
+             refused: dict[str, str] | None = None, only: bool = False) -> None:
         """In one transaction: replace whole answers, and the rows of some partitions of others; then record the
         generation they hold.
 
@@ -263,6 +282,8 @@ class KeptAnswers:
             sums: Query name → (what the changed claims added to each row's sums before the write, what they add
                 after it, the partition columns — every column but the sums —, the order conditions, the sum
                 columns). A row whose sums come to zero leaves the answer (a count's group without claims).
+            refused: Queries not kept (an order kg does not reproduce) → the text they were computed from.
+            only: The answers in ``whole`` are all there are now (the others are dropped).
 
         Raises:
             Inconsistent: A sum would go below zero (nothing is saved).
@@ -270,7 +291,16 @@ class KeptAnswers:
         with closing(self._connect()) as db:
             db.execute("BEGIN IMMEDIATE")
             try:
+                if only:
+                    db.execute("DELETE FROM rows")
+                    db.execute("DELETE FROM answers")
+                    db.execute("DELETE FROM refused")
+                for name, query_digest in (refused or {}).items():
+                    db.execute("DELETE FROM rows WHERE query = ?", (name,))
+                    db.execute("DELETE FROM answers WHERE query = ?", (name,))
+                    db.execute("INSERT OR REPLACE INTO refused VALUES (?, ?)", (name, query_digest))
                 for name, (query_digest, answer, columns, conditions) in whole.items():
+                    db.execute("DELETE FROM refused WHERE query = ?", (name,))
                     db.execute("DELETE FROM rows WHERE query = ?", (name,))
                     db.execute("INSERT OR REPLACE INTO answers VALUES (?, ?, ?)",
                                (name, query_digest, json.dumps(answer.variables)))
@@ -285,15 +315,6 @@ class KeptAnswers:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-
-    def drop(self, names: Iterable[str]) -> None:
-        """Stop keeping some answers (their text changed into one kg cannot keep)."""
-        with closing(self._connect()) as db:
-            db.execute("BEGIN IMMEDIATE")
-            for name in names:
-                db.execute("DELETE FROM rows WHERE query = ?", (name,))
-                db.execute("DELETE FROM answers WHERE query = ?", (name,))
-            db.execute("COMMIT")
 
 
 def _add_sums(db: sqlite3.Connection, name: str, taken, added, columns: list[int], conditions: list[tuple[int, bool]],

@@ -52,19 +52,24 @@ def keeping(store, *, graphs: Iterable[str] = (), targets: Iterable[str] = ()) -
     graphs, targets = [str(g) for g in graphs], [str(t) for t in targets]
     queries = kept_queries()
     fresh = kept.kept_generation() is not None and kept.kept_generation() == store.generation()
+    # Answers kept from this very text are followed; a query new or changed since is computed whole; one whose
+    # order kg found it cannot reproduce stays unkept until the next whole computation.
+    known, refused = kept.digests(), kept.refused()
+    current = [q for q in queries if known.get(q.name) == kept_digest(q)]
+    stale = [q for q in queries if q not in current and refused.get(q.name) != kept_digest(q)]
     before = _followed(store, graphs, targets) if fresh else None
     partitions, taken = None, None
     if before is not None:
         # As the store is before the write: the partitions the changed claims are in, what they add to sums.
-        partitions = {q.name: _partitions(store, q, before) for q in queries if not q.kept_sums}
-        taken = {q.name: _contributions(store, q, before) for q in queries if q.kept_sums}
+        partitions = {q.name: _partitions(store, q, before) for q in current if not q.kept_sums}
+        taken = {q.name: _contributions(store, q, before) for q in current if q.kept_sums}
     yield
     after = _followed(store, graphs, targets) if before is not None else None
     if partitions is None or taken is None or after is None:
         rebuild(store, kept, queries)
         return
     changed, sums = {}, {}
-    for query in queries:
+    for query in current:
         if query.kept_sums:
             columns, conditions = _columns(query, taken[query.name].variables)
             summed = [taken[query.name].variables.index(name) for name in query.kept_sums]
@@ -73,39 +78,50 @@ def keeping(store, *, graphs: Iterable[str] = (), targets: Iterable[str] = ()) -
         else:
             found = partitions[query.name] | _partitions(store, query, after)
             changed[query.name] = _recomputed(store, query, found)
+    whole, unordered = _whole(store, stale)
     try:
-        kept.save(store.generation(), {}, changed, sums)
+        kept.save(store.generation(), whole, changed, sums, refused=unordered)
     except (Unordered, Inconsistent):
         rebuild(store, kept, queries)
 
 
 def keep_up_to_date(store) -> bool:
     """Compute the kept answers whole if they do not hold the store as it is (none yet, or a write kg did not
-    follow); ``True`` if it did."""
+    follow), or those of queries new or changed since; ``True`` if it computed any."""
     kept: KeptAnswers | None = getattr(getattr(store, "engine", None), "kept", None)
     if kept is None or getattr(store, "read_only", False):
         return False
     current = kept.kept_generation()
-    if current is not None and current == store.generation():
-        return False
-    rebuild(store, kept)
-    return True
+    if current is None or current != store.generation():
+        rebuild(store, kept)
+        return True
+    known, refused = kept.digests(), kept.refused()
+    stale = [q for q in kept_queries() if known.get(q.name) != kept_digest(q) and refused.get(q.name) != kept_digest(q)]
+    if stale:
+        whole, unordered = _whole(store, stale)
+        kept.save(current, whole, {}, refused=unordered)
+    return bool(stale)
 
 
 def rebuild(store, kept: KeptAnswers, queries: list[StoredQuery] | None = None) -> None:
-    """Compute every kept answer whole (a query whose order kg cannot reproduce is dropped, not kept)."""
-    whole, dropped = {}, []
-    for query in kept_queries() if queries is None else queries:
+    """Compute every kept answer whole (a query whose order kg cannot reproduce is recorded as such, not kept)."""
+    whole, unordered = _whole(store, kept_queries() if queries is None else queries)
+    kept.save(store.generation() or store.new_generation(), whole, {}, refused=unordered, only=True)
+
+
+def _whole(store, queries: list[StoredQuery]) -> tuple[dict, dict[str, str]]:
+    """Each query's whole answer, for :meth:`KeptAnswers.save`; and those whose order kg cannot reproduce."""
+    whole, unordered = {}, {}
+    for query in queries:
         answer = store.engine.select(query.bind({}, numbers_by_value=True))
         columns, conditions = _columns(query, answer.variables)
         try:
             check_order(answer.rows, conditions)
         except Unordered:
-            dropped.append(query.name)
+            unordered[query.name] = kept_digest(query)
             continue
         whole[query.name] = (kept_digest(query), answer, columns, conditions)
-    kept.drop(dropped)
-    kept.save(store.generation() or store.new_generation(), whole, {})
+    return whole, unordered
 
 
 def _columns(query: StoredQuery, variables: list[str]) -> tuple[list[int], list[tuple[int, bool]]]:
