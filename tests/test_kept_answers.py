@@ -220,6 +220,9 @@ def test_a_store_in_memory_keeps_nothing():
 TERMS = [None, BNode("b1"), URIRef("urn:a"), URIRef("urn:ab"), URIRef("urn:b"), Literal(-2.5, datatype=XSD.double),
          Literal(-1), Literal(0), Literal("0.5", datatype=XSD.decimal), Literal(2), Literal(10), Literal(1e20),
          Literal(""), Literal("A"), Literal("a"), Literal("a\u00e9"), Literal("ab"), Literal("b"), Literal("\U0001f600")]
+DATES = [Literal(text, datatype=XSD.date) for text in ("2024-01-31", "2023-12-01", "2024-01-04", "1999-06-30")]
+DATE_TIMES = [Literal(text, datatype=XSD.dateTime) for text in
+              ("2024-01-31T10:00:00", "2024-01-31T10:00:00.5", "2024-01-31T09:59:59.25", "2023-05-01T00:00:00")]
 
 
 @pytest.mark.parametrize("descending", [pytest.param(False, id="asc"), pytest.param(True, id="desc")])
@@ -230,7 +233,7 @@ def test_sort_keys_order_as_oxigraph_orders(descending):
 
     texts = [t for t in rows if isinstance(t, Literal) and t.datatype is None]
     numbers = [t for t in rows if isinstance(t, Literal) and t.datatype is not None]
-    for group in (texts, numbers, [t for t in rows if isinstance(t, URIRef)]):
+    for group in (texts, numbers, [t for t in rows if isinstance(t, URIRef)], DATES, DATE_TIMES):
         values = " ".join(f"({term_to_oxigraph(t)})" for t in group) + " (UNDEF)"
         answer = store.query(f"SELECT ?v WHERE {{ VALUES (?v) {{ {values} }} }} ORDER BY {'DESC' if descending else 'ASC'}(?v)")
         from kg.queries.engines import term_from_oxigraph
@@ -244,7 +247,11 @@ def test_sort_keys_order_as_oxigraph_orders(descending):
     pytest.param([(Literal(1),), (Literal("a"),)], id="numbers-beside-texts"),
     pytest.param([(Literal("a", lang="en"),), (Literal("a", lang="fr"),)], id="two-languages"),
     pytest.param([(Literal("a", lang="en"),), (Literal("b"),)], id="plain-beside-tagged"),
-    pytest.param([(Literal("2024-01-01", datatype=XSD.date),)], id="dates"),
+    pytest.param([(Literal("2024-01-01+02:00", datatype=XSD.date, normalize=False),)], id="a-date-with-a-time-zone"),
+    pytest.param([(Literal("2024-01-01", datatype=XSD.date),), (Literal("2024-01-01T00:00:00", datatype=XSD.dateTime),)],
+                 id="dates-beside-date-times"),
+    pytest.param([(Literal("2024-01-01", datatype=XSD.date),), (Literal("x"),)], id="dates-beside-texts"),
+    pytest.param([(Literal(True),)], id="booleans"),
 ])
 def test_columns_kg_cannot_order_are_not_kept(rows):
     with pytest.raises(Unordered):

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 import struct
 from collections.abc import Iterable, Sequence
@@ -42,6 +43,9 @@ from kg.queries.engines import SelectResult, too_many_rows
 _NUMBERS = {str(t) for t in (XSD.integer, XSD.decimal, XSD.double, XSD.float, XSD.int, XSD.long, XSD.short,
                              XSD.nonNegativeInteger, XSD.positiveInteger, XSD.negativeInteger,
                              XSD.nonPositiveInteger, XSD.unsignedInt, XSD.unsignedLong)}
+#: Dates and date-times (no time zone, four-digit years) whose text orders as their value does.
+_DATES = {str(XSD.date): re.compile(r"\d{4}-\d{2}-\d{2}"),
+          str(XSD.dateTime): re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?")}
 #: Partitions restricted per query run (each is a row of a ``VALUES`` block).
 PARTITIONS_PER_RUN = 256
 
@@ -76,8 +80,10 @@ def _number(value: float) -> bytes:
 
 
 def term_order(term: Node | None) -> tuple[int, bytes, str]:
-    """How a term sorts in an ORDER BY: its kind (unbound, blank node, IRI, number, text), its sortable
-    bytes, and its language (texts in several languages in one column have no order kg reproduces).
+    """How a term sorts in an ORDER BY: its kind (unbound, blank node, IRI, number, text, date, date-time),
+    its sortable bytes, and its language (texts in several languages in one column have no order kg
+    reproduces). Dates and date-times only without a time zone, in the canonical form (their text then
+    orders as their value).
 
     >>> term_order(Literal(2))[1] < term_order(Literal("10", datatype=XSD.decimal))[1]
     True
@@ -101,6 +107,10 @@ def term_order(term: Node | None) -> tuple[int, bytes, str]:
                 raise Unordered(f"{term!r} is not a number") from None
         if term.language is not None or term.datatype in (None, XSD.string):
             return 4, b"\x04" + _text(str(term)), term.language or ""
+        form = _DATES.get(str(term.datatype))
+        if form is not None and form.fullmatch(str(term)):
+            kind = 5 if term.datatype == XSD.date else 6
+            return kind, bytes([kind]) + _text(str(term)), ""
     raise Unordered(f"{term!r} has no order kg reproduces")
 
 
@@ -128,8 +138,8 @@ def check_order(rows: Sequence[Sequence[Node | None]], conditions: Sequence[tupl
             kinds.add(kind)
             if kind == 4:
                 languages.add(language)
-        if {3, 4} <= kinds or len(languages) > 1:
-            raise Unordered(f"column {column} mixes numbers and texts, or texts of several languages")
+        if len(kinds & {3, 4, 5, 6}) > 1 or len(languages) > 1:
+            raise Unordered(f"column {column} mixes numbers, texts or dates, or texts of several languages")
 
 
 # --- rows as text ----------------------------------------------------------------------------------
