@@ -203,11 +203,9 @@ def only_queries() -> list[str] | None:
 
 def _served_from_kept(store, query, params) -> bool:
     """Whether kg answers this query from the answers kept with the store (kg.queries.kept), not by running it."""
-    from kg.services.keeping import kept_digest
-
     kept = store.engine.kept
     return bool(kept is not None and query.kept is not None and query.bindings(params) == query.bindings({})
-                and kept.page(query.name, kept_digest(query), limit=1) is not None)
+                and kept.page(query.name, query.kept_digest(), limit=1) is not None)
 
 
 def m_queries(corpus: Path, work: Path, engine: str) -> dict:

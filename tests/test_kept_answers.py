@@ -41,9 +41,7 @@ def _as_written(store: FactStore, name: str, **params) -> list:
 
 
 def _served_from_kept(store: FactStore, name: str) -> bool:
-    from kg.services.keeping import kept_digest
-
-    return store.engine.kept.page(name, kept_digest(load_catalogue()[name]), limit=1) is not None
+    return store.engine.kept.page(name, load_catalogue()[name].kept_digest(), limit=1) is not None
 
 
 def _check_pages(store: FactStore, *, unordered: tuple[str, ...] = ()) -> None:

@@ -206,6 +206,13 @@ class StoredQuery:
         sparql = keys_inside(self.sparql, variables, keys)
         return self._bound(sparql, values, numbers_by_value=numbers_by_value, keys=(variables, keys))
 
+    def kept_digest(self) -> str:
+        """What identifies this query's kept answer: the query as computed (default parameters) and how it is
+        kept (:mod:`kg.queries.kept`)."""
+        from kg.queries.kept import digest
+
+        return digest(self.bind({}, numbers_by_value=True), self.kept or "")
+
     @property
     def partition_variables(self) -> list[str]:
         """The columns that partition a kept answer: those its ``#+ kept: partitions:`` query selects, or every
@@ -520,10 +527,7 @@ def run_query(
     kept = getattr(engine, "kept", None)
     if kept is not None and stored.kept is not None and stored.bindings(params) == stored.bindings({}):
         # A page of the answer kept with the store (kg.queries.kept), if it still holds the store as it is.
-        from kg.queries.kept import digest
-
-        answer = kept.page(stored.name, digest(stored.bind({}, numbers_by_value=True), stored.kept),
-                           limit=limit, offset=offset, max_rows=max_rows)
+        answer = kept.page(stored.name, stored.kept_digest(), limit=limit, offset=offset, max_rows=max_rows)
         if answer is not None:
             return QueryResult(stored, sparql, answer.variables, answer.rows)
     if getattr(engine, "binds_variables", False) and stored.params:

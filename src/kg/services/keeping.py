@@ -16,8 +16,8 @@ from rdflib import URIRef
 
 from kg.model.namespaces import HISTORY_GRAPH, KG, MANIFEST_GRAPH, RETRACTIONS_GRAPH, SOURCE_TYPES
 from kg.queries.catalogue import StoredQuery, load_catalogue
-from kg.queries.kept import (PARTITIONS_PER_RUN, Inconsistent, KeptAnswers, Unordered, check_order, digest,
-                             partition_terms, partition_text)
+from kg.queries.kept import (PARTITIONS_PER_RUN, Inconsistent, KeptAnswers, Unordered, check_order, partition_terms,
+                             partition_text)
 
 #: Past this many changed claims, kg computes kept answers whole (one query each, not thousands of partitions).
 MOST_CLAIMS_FOLLOWED = 5000
@@ -26,12 +26,6 @@ MOST_CLAIMS_FOLLOWED = 5000
 def kept_queries() -> list[StoredQuery]:
     """The stored queries whose answers are kept."""
     return [query for query in load_catalogue().values() if query.kept is not None]
-
-
-def kept_digest(query: StoredQuery) -> str:
-    """What identifies a kept answer: the query as computed (default parameters) and its partitions query
-    (as :func:`kg.queries.catalogue.run_query` finds it)."""
-    return digest(query.bind({}, numbers_by_value=True), query.kept or "")
 
 
 @contextmanager
@@ -55,8 +49,8 @@ def keeping(store, *, graphs: Iterable[str] = (), targets: Iterable[str] = ()) -
     # Answers kept from this very text are followed; a query new or changed since is computed whole; one whose
     # order kg found it cannot reproduce stays unkept until the next whole computation.
     known, refused = kept.digests(), kept.refused()
-    current = [q for q in queries if known.get(q.name) == kept_digest(q)]
-    stale = [q for q in queries if q not in current and refused.get(q.name) != kept_digest(q)]
+    current = [q for q in queries if known.get(q.name) == q.kept_digest()]
+    stale = [q for q in queries if q not in current and refused.get(q.name) != q.kept_digest()]
     before = _followed(store, graphs, targets) if fresh else None
     partitions, taken = None, None
     if before is not None:
@@ -96,7 +90,7 @@ def keep_up_to_date(store) -> bool:
         rebuild(store, kept)
         return True
     known, refused = kept.digests(), kept.refused()
-    stale = [q for q in kept_queries() if known.get(q.name) != kept_digest(q) and refused.get(q.name) != kept_digest(q)]
+    stale = [q for q in kept_queries() if known.get(q.name) != q.kept_digest() and refused.get(q.name) != q.kept_digest()]
     if stale:
         whole, unordered = _whole(store, stale)
         kept.save(current, whole, {}, refused=unordered)
@@ -118,9 +112,9 @@ def _whole(store, queries: list[StoredQuery]) -> tuple[dict, dict[str, str]]:
         try:
             check_order(answer.rows, conditions)
         except Unordered:
-            unordered[query.name] = kept_digest(query)
+            unordered[query.name] = query.kept_digest()
             continue
-        whole[query.name] = (kept_digest(query), answer, columns, conditions)
+        whole[query.name] = (query.kept_digest(), answer, columns, conditions)
     return whole, unordered
 
 
