@@ -7,6 +7,7 @@ fictional)."""
 
 from __future__ import annotations
 
+import sqlite3
 
 import pyoxigraph as ox
 import pytest
@@ -190,6 +191,12 @@ def test_a_reader_uses_the_kept_answers_and_a_damaged_file_is_ignored(tmp_path):
     with FactStore(tmp_path / "store", read_only=True) as reader:
         for name in KEPT:
             assert _served_from_kept(reader, name)
+            assert run_query(name, store=reader).terms == expected[name]
+    with sqlite3.connect(tmp_path / "store-answers.sqlite") as db:  # rows kg did not write
+        db.execute("UPDATE rows SET row = '[[\"i\"'")
+    with FactStore(tmp_path / "store", read_only=True) as reader:
+        for name in KEPT:
+            assert not _served_from_kept(reader, name)
             assert run_query(name, store=reader).terms == expected[name]
     (tmp_path / "store-answers.sqlite").write_bytes(b"not a database" * 100)
     with FactStore(tmp_path / "store", read_only=True) as reader:

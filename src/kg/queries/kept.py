@@ -229,9 +229,9 @@ class KeptAnswers:
                 # The store may have been written while the page was read: then it does not count.
                 if self.generation() != current:
                     return None
-        except sqlite3.DatabaseError:
+            return SelectResult(json.loads(answer[1]), [tuple(_decode(t) for t in json.loads(r)) for (r,) in rows])
+        except (sqlite3.DatabaseError, ValueError, TypeError, IndexError, KeyError):
             return None  # a file kg cannot read is as good as none: the query runs as written
-        return SelectResult(json.loads(answer[1]), [tuple(_decode(t) for t in json.loads(r)) for (r,) in rows])
 
     def kept_generation(self) -> str | None:
         """The generation the kept answers were computed at (``None``: none kept)."""
