@@ -17,7 +17,7 @@ from kg import FactStore
 from kg.model.errors import BadInputError
 from kg.model.resources import default_load_paths
 from kg.queries.catalogue import StoredQuery, load_catalogue, run_query
-from kg.queries.engines import OxigraphEngine
+from kg.queries.engines import OxigraphEngine, term_cell
 from kg.queries.kept import Unordered, check_order, sort_key, term_order
 from kg.services import keeping
 from kg.services.add import add_files
@@ -244,7 +244,7 @@ def test_sort_keys_order_as_oxigraph_orders(descending):
         from kg.queries.engines import term_from_oxigraph
 
         oxigraph_order = [term_from_oxigraph(s["v"]) for s in answer]
-        ours = sorted([*group, None], key=lambda t: sort_key((t,), [(0, descending)]))
+        ours = sorted([*group, None], key=lambda t: sort_key((term_cell(t),), [(0, descending)]))
         assert ours == oxigraph_order
 
 
@@ -260,12 +260,13 @@ def test_sort_keys_order_as_oxigraph_orders(descending):
 ])
 def test_columns_kg_cannot_order_are_not_kept(rows):
     with pytest.raises(Unordered):
-        check_order(rows, [(0, False)])
+        check_order([tuple(term_cell(t) for t in row) for row in rows], [(0, False)])
 
 
 def test_texts_of_one_language_and_iris_can_be_kept():
-    check_order([(URIRef("urn:a"),), (Literal("a", lang="en"),), (Literal("b", lang="en"),), (None,)], [(0, True)])
-    assert term_order(Literal("x", lang="en"))[2] == "en"
+    check_order([(term_cell(URIRef("urn:a")),), (term_cell(Literal("a", lang="en")),), (term_cell(Literal("b", lang="en")),),
+                 (None,)], [(0, True)])
+    assert term_order(term_cell(Literal("x", lang="en")))[2] == "en"
 
 
 # --- the header ----------------------------------------------------------------------------------

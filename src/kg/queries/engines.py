@@ -83,6 +83,32 @@ def _iri(value: str) -> URIRef:
     return URIRef(value)
 
 
+#: A term as kg keeps it in whole answers (:mod:`kg.queries.kept`): ``["i", iri]``, ``["b", label]``,
+#: ``["l", text, datatype, language]``, ``None`` for unbound (:func:`term_cell`).
+Cell = list | None
+
+
+def term_cell(term) -> Cell:
+    """A term (rdflib's or pyoxigraph's) as kept answers keep it: ``["i", iri]``, ``["b", label]``,
+    ``["l", text, datatype, language]``, ``None`` for unbound — the engine's own text, unconverted.
+
+    >>> term_cell(Literal("a", lang="en")), term_cell(URIRef("urn:x")), term_cell(None)
+    (['l', 'a', '', 'en'], ['i', 'urn:x'], None)
+    """
+    if term is None:
+        return None
+    if isinstance(term, (URIRef, ox.NamedNode)):
+        return ["i", str(term) if isinstance(term, URIRef) else term.value]
+    if isinstance(term, (BNode, ox.BlankNode)):
+        return ["b", str(term) if isinstance(term, BNode) else term.value]
+    # A plain string's datatype (xsd:string) and a tagged one's (rdf:langString) are written "".
+    if isinstance(term, ox.Literal):
+        datatype = "" if term.language else term.datatype.value
+        return ["l", term.value, "" if datatype == _XSD_STRING else datatype, term.language or ""]
+    datatype = "" if term.language else str(term.datatype or "")
+    return ["l", str(term), "" if datatype == _XSD_STRING else datatype, term.language or ""]
+
+
 def term_to_oxigraph(term: Node):
     """An rdflib term as a pyoxigraph term (for substitutions)."""
     if isinstance(term, URIRef):
@@ -135,6 +161,20 @@ class OxigraphEngine:
         except SyntaxError as error:
             raise QuerySyntaxError(f"The query does not parse: {error}") from None
         except OSError as error:  # evaluation errors, SERVICE failures included
+            raise KgError(f"The query failed while running: {error}") from None
+        return SelectResult(variables, rows)
+
+
+    def select_cells(self, sparql: str) -> SelectResult:
+        """A SELECT query's answer with each term as :func:`term_cell` writes it (the engine's own
+        text, not converted to rdflib: kg's own bookkeeping of whole answers, :mod:`kg.queries.kept`)."""
+        try:
+            solutions = self.store.query(hinted_subqueries(sparql), use_default_graph_as_union=True)
+            variables = [v.value for v in solutions.variables]
+            rows = [tuple(term_cell(s[v]) for v in variables) for s in solutions]
+        except SyntaxError as error:
+            raise QuerySyntaxError(f"The query does not parse: {error}") from None
+        except OSError as error:
             raise KgError(f"The query failed while running: {error}") from None
         return SelectResult(variables, rows)
 

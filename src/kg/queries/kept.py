@@ -37,12 +37,13 @@ from pathlib import Path
 
 from rdflib import XSD, BNode, Literal, Node, URIRef
 
-from kg.queries.engines import SelectResult, too_many_rows
+from kg.queries.engines import Cell, SelectResult, too_many_rows
 
 #: The numeric datatypes Oxigraph orders by value.
 _NUMBERS = {str(t) for t in (XSD.integer, XSD.decimal, XSD.double, XSD.float, XSD.int, XSD.long, XSD.short,
                              XSD.nonNegativeInteger, XSD.positiveInteger, XSD.negativeInteger,
                              XSD.nonPositiveInteger, XSD.unsignedInt, XSD.unsignedLong)}
+_STRING, _INTEGER, _DATE = str(XSD.string), str(XSD.integer), str(XSD.date)
 #: Dates and date-times (no time zone, four-digit years) whose text orders as their value does.
 _DATES = {str(XSD.date): re.compile(r"\d{4}-\d{2}-\d{2}"),
           str(XSD.dateTime): re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?")}
@@ -79,52 +80,56 @@ def _number(value: float) -> bytes:
     return struct.pack(">Q", bits ^ 0xFFFFFFFFFFFFFFFF if bits >> 63 else bits | 1 << 63)
 
 
-def term_order(term: Node | None) -> tuple[int, bytes, str]:
+def term_order(cell: Cell) -> tuple[int, bytes, str]:
     """How a term sorts in an ORDER BY: its kind (unbound, blank node, IRI, number, text, date, date-time),
     its sortable bytes, and its language (texts in several languages in one column have no order kg
     reproduces). Dates and date-times only without a time zone, in the canonical form (their text then
     orders as their value).
 
-    >>> term_order(Literal(2))[1] < term_order(Literal("10", datatype=XSD.decimal))[1]
+    >>> from kg.queries.engines import term_cell
+    >>> term_order(term_cell(Literal(2)))[1] < term_order(term_cell(Literal("10", datatype=XSD.decimal)))[1]
     True
-    >>> term_order(Literal("a"))[1] < term_order(Literal("ab"))[1] < term_order(Literal("b"))[1]
+    >>> term_order(term_cell(Literal("a")))[1] < term_order(term_cell(Literal("ab")))[1] < term_order(term_cell(Literal("b")))[1]
     True
 
     Raises:
-        Unordered: A literal that is neither a number nor a text (a date, a boolean).
+        Unordered: A literal that is neither a number, a text nor a date (a boolean, a date with a time zone).
     """
-    if term is None:
+    if cell is None:
         return 0, b"\x00", ""
-    if isinstance(term, BNode):
-        return 1, b"\x01" + _text(str(term)), ""
-    if isinstance(term, URIRef):
-        return 2, b"\x02" + _text(str(term)), ""
-    if isinstance(term, Literal):
-        if term.language is None and term.datatype is not None and str(term.datatype) in _NUMBERS:
-            try:
-                return 3, b"\x03" + _number(float(term)), ""
-            except (TypeError, ValueError):
-                raise Unordered(f"{term!r} is not a number") from None
-        if term.language is not None or term.datatype in (None, XSD.string):
-            return 4, b"\x04" + _text(str(term)), term.language or ""
-        form = _DATES.get(str(term.datatype))
-        if form is not None and form.fullmatch(str(term)):
-            kind = 5 if term.datatype == XSD.date else 6
-            return kind, bytes([kind]) + _text(str(term)), ""
-    raise Unordered(f"{term!r} has no order kg reproduces")
+    if cell[0] == "b":
+        return 1, b"\x01" + _text(cell[1]), ""
+    if cell[0] == "i":
+        return 2, b"\x02" + _text(cell[1]), ""
+    _, value, datatype, language = cell
+    if language:
+        return 4, b"\x04" + _text(value), language
+    if datatype in _NUMBERS:
+        try:
+            return 3, b"\x03" + _number(float(value)), ""
+        except ValueError:
+            raise Unordered(f"{value!r} is not a number") from None
+    if datatype in ("", _STRING):
+        return 4, b"\x04" + _text(value), ""
+    form = _DATES.get(datatype)
+    if form is not None and form.fullmatch(value):
+        kind = 5 if datatype == _DATE else 6
+        return kind, bytes([kind]) + _text(value), ""
+    raise Unordered(f"{value!r} ({datatype}) has no order kg reproduces")
 
 
-def sort_key(row: Sequence[Node | None], conditions: Sequence[tuple[int, bool]]) -> bytes:
-    """The bytes that sort rows as the ``ORDER BY`` does (column index, descending), the whole row after as a
-    tie-break (the stored queries order every row; the tie-break only makes the key total)."""
+def sort_key(row: Sequence[Cell], conditions: Sequence[tuple[int, bool]]) -> bytes:
+    """The bytes that sort rows (of terms as :func:`~kg.queries.engines.term_cell` writes them) as the
+    ``ORDER BY`` does (column index, descending), the whole row after as a tie-break (the stored queries order every row; the tie-break only
+    makes the key total)."""
     parts = []
     for column, descending in conditions:
         encoded = term_order(row[column])[1]
         parts.append(bytes(255 - b for b in encoded) if descending else encoded)
-    return b"".join(parts) + _text(json.dumps([_encode(t) for t in row]))
+    return b"".join(parts) + _text(json.dumps(list(row)))
 
 
-def check_order(rows: Sequence[Sequence[Node | None]], conditions: Sequence[tuple[int, bool]]) -> None:
+def check_order(rows: Sequence[Sequence[Cell]], conditions: Sequence[tuple[int, bool]]) -> None:
     """Refuse columns whose terms kg cannot order as the engine does: numbers beside texts, texts of several
     languages (or plain and tagged).
 
@@ -144,17 +149,7 @@ def check_order(rows: Sequence[Sequence[Node | None]], conditions: Sequence[tupl
 
 # --- rows as text ----------------------------------------------------------------------------------
 
-def _encode(term: Node | None) -> list | None:
-    if term is None:
-        return None
-    if isinstance(term, URIRef):
-        return ["i", str(term)]
-    if isinstance(term, BNode):
-        return ["b", str(term)]
-    return ["l", str(term), str(term.datatype or ""), term.language or ""]
-
-
-def _decode(data: list | None) -> Node | None:
+def _decode(data: Cell) -> Node | None:
     if data is None:
         return None
     if data[0] == "i":
@@ -164,12 +159,17 @@ def _decode(data: list | None) -> Node | None:
     _, value, datatype, language = data
     if language:
         return Literal(value, lang=language)
-    return Literal(value, datatype=URIRef(datatype) if datatype and datatype != str(XSD.string) else None)
+    return Literal(value, datatype=URIRef(datatype) if datatype and datatype != _STRING else None)
 
 
-def partition_text(terms: Iterable[Node | None]) -> str:
+def terms(cells: Iterable[Cell]) -> tuple[Node | None, ...]:
+    """Terms as :func:`~kg.queries.engines.term_cell` writes them, as rdflib's (as the engines give them)."""
+    return tuple(_decode(cell) for cell in cells)
+
+
+def partition_text(cells: Iterable[Cell]) -> str:
     """A partition's terms as the text kept with each of its rows (:func:`partition_terms` reads it back)."""
-    return json.dumps([_encode(t) for t in terms])
+    return json.dumps(list(cells))
 
 
 def partition_terms(text: str) -> tuple[Node | None, ...]:
@@ -229,7 +229,7 @@ class KeptAnswers:
                 # The store may have been written while the page was read: then it does not count.
                 if self.generation() != current:
                     return None
-            return SelectResult(json.loads(answer[1]), [tuple(_decode(t) for t in json.loads(r)) for (r,) in rows])
+            return SelectResult(json.loads(answer[1]), [terms(json.loads(r)) for (r,) in rows])
         except (sqlite3.DatabaseError, ValueError, TypeError, IndexError, KeyError):
             return None  # a file kg cannot read is as good as none: the query runs as written
 
@@ -334,26 +334,25 @@ def _add_sums(db: sqlite3.Connection, name: str, taken, added, columns: list[int
         for row in rows:
             entry = deltas.setdefault(partition_text(row[c] for c in columns), (tuple(row), [0] * len(summed)))
             for i, column in enumerate(summed):
-                entry[1][i] += sign * int(row[column])
+                entry[1][i] += sign * int(row[column][1])
     for partition, (template, delta) in deltas.items():
         if not any(delta):
             continue
         stored = db.execute("SELECT row FROM rows WHERE query = ? AND partition = ?", (name, partition)).fetchall()
         if len(stored) > 1:
             raise Inconsistent(f"{len(stored)} rows kept for one group of {name}")
-        row = list(tuple(_decode(t) for t in json.loads(stored[0][0])) if stored else template)
+        row = list(json.loads(stored[0][0]) if stored else template)
         for i, column in enumerate(summed):
-            value = (int(row[column]) if stored else 0) + delta[i]
+            value = (int(row[column][1]) if stored else 0) + delta[i]
             if value < 0:
                 raise Inconsistent(f"a sum of {name} would be {value}")
-            row[column] = Literal(value, datatype=XSD.integer)
+            row[column] = ["l", str(value), _INTEGER, ""]
         db.execute("DELETE FROM rows WHERE query = ? AND partition = ?", (name, partition))
-        if any(int(row[column]) for column in summed):
+        if any(int(row[column][1]) for column in summed):
             db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?)", _rows(name, [tuple(row)], columns, conditions))
 
 
 def _rows(name: str, rows, columns: list[int], conditions: list[tuple[int, bool]]):
     for row in rows:
-        yield (name, partition_text(row[c] for c in columns), sort_key(row, conditions),
-               json.dumps([_encode(t) for t in row]))
+        yield (name, partition_text(row[c] for c in columns), sort_key(row, conditions), json.dumps(list(row)))
 

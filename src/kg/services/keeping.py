@@ -107,7 +107,7 @@ def _whole(store, queries: list[StoredQuery]) -> tuple[dict, dict[str, str]]:
     """Each query's whole answer, for :meth:`KeptAnswers.save`; and those whose order kg cannot reproduce."""
     whole, unordered = {}, {}
     for query in queries:
-        answer = store.engine.select(query.bind({}, numbers_by_value=True))
+        answer = store.engine.select_cells(query.bind({}, numbers_by_value=True))
         columns, conditions = _columns(query, answer.variables)
         try:
             check_order(answer.rows, conditions)
@@ -176,13 +176,13 @@ def _contributions(store, query: StoredQuery, claims: list[URIRef]):
 
     if not claims:
         return SelectResult(projected_variables(query.sparql) or [], [])
-    return store.engine.select(query.bind_claims_inside({}, claims))
+    return store.engine.select_cells(query.bind_claims_inside({}, claims))
 
 
 def _partitions(store, query: StoredQuery, claims: list[URIRef]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(claims), PARTITIONS_PER_RUN):
-        answer = store.engine.select(query.bind_partitions({}, claims[start:start + PARTITIONS_PER_RUN]))
+        answer = store.engine.select_cells(query.bind_partitions({}, claims[start:start + PARTITIONS_PER_RUN]))
         columns = [answer.variables.index(name) for name in query.partition_variables]
         found |= {partition_text(row[c] for c in columns) for row in answer.rows}
     return found
@@ -207,7 +207,7 @@ def _recomputed(store, query: StoredQuery, partitions: set[str]):
         if members is None or not members.rows:
             continue
         # All members of these partitions in one run: a partition's rows may count over all of them.
-        answer = store.engine.select(query.bind_restricted({}, members))
+        answer = store.engine.select_cells(query.bind_restricted({}, members))
         answer_variables = answer.variables
         rows.extend(answer.rows)
     if answer_variables is None:  # nothing to run: the columns are the query's own
