@@ -104,10 +104,19 @@ def rebuild(store, kept: KeptAnswers, queries: list[StoredQuery] | None = None) 
 
 
 def _whole(store, queries: list[StoredQuery]) -> tuple[dict, dict[str, str]]:
-    """Each query's whole answer, for :meth:`KeptAnswers.save`; and those whose order kg cannot reproduce."""
+    """Each query's whole answer, for :meth:`KeptAnswers.save`; and those whose order kg cannot reproduce.
+
+    The queries run in threads, one per core: Oxigraph evaluates a query without holding Python's lock, so
+    two whole answers take about the time of the longer (at 1 M, the four kept ones 17.5 s → 10.0 s).
+    """
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [query.bind({}, numbers_by_value=True) for query in queries]
+    with ThreadPoolExecutor(max_workers=max(1, min(len(texts), os.cpu_count() or 1))) as pool:
+        answers = list(pool.map(store.engine.select_cells, texts))
     whole, unordered = {}, {}
-    for query in queries:
-        answer = store.engine.select_cells(query.bind({}, numbers_by_value=True))
+    for query, answer in zip(queries, answers):
         columns, conditions = _columns(query, answer.variables)
         try:
             check_order(answer.rows, conditions)
