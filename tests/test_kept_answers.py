@@ -33,7 +33,7 @@ NOW = "2026-11-26T12:00:00+00:00"
 
 
 def test_the_store_wide_listings_are_kept():
-    assert set(KEPT) == {"corroboration", "disagreements", "overview", "positions"}
+    assert set(KEPT) == {"corroboration", "disagreements", "figures-by-place", "overview", "positions", "retracted", "sources"}
 
 
 def _as_written(store: FactStore, name: str, **params) -> list:
@@ -196,7 +196,7 @@ def test_a_reader_uses_the_kept_answers_and_a_damaged_file_is_ignored(tmp_path):
         db.execute("UPDATE rows SET row = '[[\"i\"'")
     with FactStore(tmp_path / "store", read_only=True) as reader:
         for name in KEPT:
-            assert not _served_from_kept(reader, name)
+            assert not _served_from_kept(reader, name) or not expected[name]  # (an empty answer has no rows to read)
             assert run_query(name, store=reader).terms == expected[name]
     (tmp_path / "store-answers.sqlite").write_bytes(b"not a database" * 100)
     with FactStore(tmp_path / "store", read_only=True) as reader:
