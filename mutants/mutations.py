@@ -142,7 +142,7 @@ MUTATIONS = [
      "file": "src/kg/services/keeping.py", "old": "found = partitions[query.name] | _partitions(store, query, after)",
      "new": "found = _partitions(store, query, after)", "tests": ["tests/test_kept_answers.py"]},
     {"id": "kept-without-generation", "breaks": "a write kg did not follow is answered from stale kept answers",
-     "file": "src/kg/stores/oxigraph.py", "old": 'self._store.update(sparql + " ;\n" + _next_generation())',
+     "file": "src/kg/stores/oxigraph.py", "old": r'self._store.update(sparql + " ;\n" + _next_generation())',
      "new": "self._store.update(sparql)", "tests": ["tests/test_kept_answers.py"]},
     {"id": "kept-sorts-descending-as-ascending", "breaks": "kept rows of a DESC column come in ascending order",
      "file": "src/kg/queries/kept.py", "old": "parts.append(bytes(255 - b for b in encoded) if descending else encoded)",
