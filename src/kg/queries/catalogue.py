@@ -396,8 +396,6 @@ def _kept(kept: Any, sparql: str, where: Path | str) -> tuple[str | None, str | 
     variables = projected_variables(partitions) if isinstance(partitions, str) else None
     restricted = projected_variables(members) if isinstance(members, str) else None
     answer = projected_variables(sparql) or []
-    conditions = order_conditions(sparql)
-    _, cuts = ordered_by(sparql)
     if not variables or not set(variables) <= set(answer) or "?claim" not in partitions:
         raise BadInputError(
             f"{where}: #+ kept: needs partitions: a SELECT of columns of the answer that finds the partitions "
@@ -406,9 +404,7 @@ def _kept(kept: Any, sparql: str, where: Path | str) -> tuple[str | None, str | 
         raise BadInputError(f"{where}: #+ kept: needs members: a SELECT that finds, for given partitions, values of "
                             "variables a triple pattern of the query's outer group binds, so that a VALUES block on "
                             "them restricts the answer to those partitions' rows.")
-    if conditions is None or cuts or not all(name in answer for name, _ in conditions):
-        raise BadInputError(f"{where}: #+ kept: the query must be ordered by projected variables (ORDER BY ?a "
-                            "DESC(?b)…) and not cut its own answer (LIMIT/OFFSET).")
+    _check_kept_order(sparql, where)
     declarations = "".join(f"PREFIX {prefix}: <{iri}>\n" for prefix, iri in _PREFIX_DECL.findall(sparql))
     return declarations + partitions, declarations + members, ()
 
@@ -416,18 +412,25 @@ def _kept(kept: Any, sparql: str, where: Path | str) -> tuple[str | None, str | 
 def _kept_sums(kept: dict, sparql: str, where: Path | str) -> tuple[str, None, tuple[str, ...]]:
     sums = kept.get("sums")
     answer = projected_variables(sparql) or []
-    conditions = order_conditions(sparql)
-    _, cuts = ordered_by(sparql)
     if set(kept) != {"sums"} or not isinstance(sums, list) or not sums or not set(sums) < set(answer):
         raise BadInputError(f"{where}: #+ kept: sums: must list some (not all) columns of the answer, each a count "
                             "over claims, and nothing else.")
     if not any("claim" in named for named in inner_key_variables(sparql)):
         raise BadInputError(f"{where}: #+ kept: sums: needs a # kg:page-keys ?claim comment in each group that counts "
                             "claims, where kg restricts them to the changed ones.")
+    _check_kept_order(sparql, where)
+    return "sums: " + ", ".join(sums), None, tuple(sums)
+
+
+def _check_kept_order(sparql: str, where: Path | str) -> None:
+    """A kept answer is sorted by kg (:func:`kg.queries.kept.sort_key`): the query must be ordered by projected
+    variables and not cut its own answer."""
+    answer = projected_variables(sparql) or []
+    conditions = order_conditions(sparql)
+    _, cuts = ordered_by(sparql)
     if conditions is None or cuts or not all(name in answer for name, _ in conditions):
         raise BadInputError(f"{where}: #+ kept: the query must be ordered by projected variables (ORDER BY ?a "
                             "DESC(?b)…) and not cut its own answer (LIMIT/OFFSET).")
-    return "sums: " + ", ".join(sums), None, tuple(sums)
 
 
 def load_catalogue(directory: str | Path | None = None) -> dict[str, StoredQuery]:

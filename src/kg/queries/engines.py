@@ -150,6 +150,15 @@ class OxigraphEngine:
         self.store = store
 
     def select(self, sparql: str, *, max_rows: int | None = None, bindings: dict[str, Node] | None = None) -> SelectResult:
+        return self._select(sparql, term_from_oxigraph, max_rows=max_rows, bindings=bindings)
+
+    def select_cells(self, sparql: str) -> SelectResult:
+        """A SELECT query's answer with each term as :func:`term_cell` writes it (the engine's own
+        text, not converted to rdflib: kg's own bookkeeping of whole answers, :mod:`kg.queries.kept`)."""
+        return self._select(sparql, term_cell)
+
+    def _select(self, sparql: str, convert, *, max_rows: int | None = None,
+                bindings: dict[str, Node] | None = None) -> SelectResult:
         try:
             substitutions = {ox.Variable(name): term_to_oxigraph(term) for name, term in (bindings or {}).items()}
             solutions = self.store.query(hinted_subqueries(sparql), use_default_graph_as_union=True,
@@ -157,24 +166,10 @@ class OxigraphEngine:
             if not isinstance(solutions, ox.QuerySolutions):
                 raise KgError("kg runs SELECT queries only; this query is an ASK, CONSTRUCT or DESCRIBE.")
             variables = [v.value for v in solutions.variables]
-            rows = _rows(solutions, lambda s: tuple(term_from_oxigraph(s[v]) for v in variables), max_rows)
+            rows = _rows(solutions, lambda s: tuple(convert(s[v]) for v in variables), max_rows)
         except SyntaxError as error:
             raise QuerySyntaxError(f"The query does not parse: {error}") from None
         except OSError as error:  # evaluation errors, SERVICE failures included
-            raise KgError(f"The query failed while running: {error}") from None
-        return SelectResult(variables, rows)
-
-
-    def select_cells(self, sparql: str) -> SelectResult:
-        """A SELECT query's answer with each term as :func:`term_cell` writes it (the engine's own
-        text, not converted to rdflib: kg's own bookkeeping of whole answers, :mod:`kg.queries.kept`)."""
-        try:
-            solutions = self.store.query(hinted_subqueries(sparql), use_default_graph_as_union=True)
-            variables = [v.value for v in solutions.variables]
-            rows = [tuple(term_cell(s[v]) for v in variables) for s in solutions]
-        except SyntaxError as error:
-            raise QuerySyntaxError(f"The query does not parse: {error}") from None
-        except OSError as error:
             raise KgError(f"The query failed while running: {error}") from None
         return SelectResult(variables, rows)
 

@@ -235,14 +235,7 @@ class KeptAnswers:
 
     def kept_generation(self) -> str | None:
         """The generation the kept answers were computed at (``None``: none kept)."""
-        if not self.path.exists():
-            return None
-        try:
-            with closing(sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)) as db:
-                row = db.execute("SELECT value FROM state WHERE key = 'generation'").fetchone()
-        except sqlite3.DatabaseError:
-            return None
-        return row[0] if row else None
+        return self._read("SELECT key, value FROM state").get("generation")
 
     def digests(self) -> dict[str, str]:
         """The text each kept answer was computed from (:func:`digest`), by query name."""

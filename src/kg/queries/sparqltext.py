@@ -18,6 +18,7 @@ Two checks run on every query before an engine sees it:
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -174,16 +175,26 @@ def order_conditions(sparql: str) -> list[tuple[str, bool]] | None:
     True
     """
     order, _ = _order_tokens(sparql)
+    conditions, complete = _leading_conditions(order)
+    return conditions if complete and conditions else None
+
+
+def _leading_conditions(order: list[tuple[str, str]]) -> tuple[list[tuple[str, bool]], bool]:
+    """The ORDER BY tokens' leading conditions on a plain variable (``?v``, ``ASC(?v)``, ``DESC(?v)``) as
+    (variable, descending), and whether they are all of it (no expression after them)."""
     conditions: list[tuple[str, bool]] = []
-    while order:
-        if order[0][0] == "var":
-            conditions.append((order.pop(0)[1][1:], False))
-        elif [k for k, _ in order[:4]] == ["word", "open", "var", "close"] and order[0][1].upper() in ("ASC", "DESC"):
-            conditions.append((order[2][1][1:], order[0][1].upper() == "DESC"))
-            del order[:4]
+    at = 0
+    while at < len(order):
+        if order[at][0] == "var":
+            conditions.append((order[at][1][1:], False))
+            at += 1
+        elif [k for k, _ in order[at:at + 4]] == ["word", "open", "var", "close"] \
+                and order[at][1].upper() in ("ASC", "DESC"):
+            conditions.append((order[at + 2][1][1:], order[at][1].upper() == "DESC"))
+            at += 4
         else:
-            return None
-    return conditions or None
+            return conditions, False
+    return conditions, True
 
 
 def _order_tokens(sparql: str) -> tuple[list[tuple[str, str]], bool]:
@@ -222,16 +233,8 @@ def ordered_by(sparql: str) -> tuple[list[str], bool]:
     (['s', 'p'], False)
     """
     order, cuts = _order_tokens(sparql)
-    keys: list[str] = []
-    while order:
-        if order[0][0] == "var":
-            keys.append(order.pop(0)[1][1:])
-        elif [k for k, _ in order[:4]] == ["word", "open", "var", "close"] and order[0][1].upper() == "ASC":
-            keys.append(order[2][1][1:])
-            del order[:4]
-        else:
-            break
-    return keys, cuts
+    keys = list(itertools.takewhile(lambda condition: not condition[1], _leading_conditions(order)[0]))
+    return [name for name, _ in keys], cuts
 
 
 #: Comments around patterns that kg hands to Oxigraph as one subquery (:func:`hinted_subqueries`).

@@ -39,18 +39,15 @@ def keeping(store, *, graphs: Iterable[str] = (), targets: Iterable[str] = ()) -
     Nothing happens on a store that keeps no answers (in memory, a server). If the write fails, the kept
     answers stay as they were: the store's generation tells readers they no longer hold it.
     """
-    kept: KeptAnswers | None = getattr(getattr(store, "engine", None), "kept", None)
-    if kept is None or getattr(store, "read_only", False):
+    kept = _kept_answers(store)
+    if kept is None:
         yield
         return
     graphs, targets = [str(g) for g in graphs], [str(t) for t in targets]
     queries = kept_queries()
-    fresh = kept.kept_generation() is not None and kept.kept_generation() == store.generation()
-    # Answers kept from this very text are followed; a query new or changed since is computed whole; one whose
-    # order kg found it cannot reproduce stays unkept until the next whole computation.
-    known, refused = kept.digests(), kept.refused()
-    current = [q for q in queries if known.get(q.name) == q.kept_digest()]
-    stale = [q for q in queries if q not in current and refused.get(q.name) != q.kept_digest()]
+    generation = kept.kept_generation()
+    fresh = generation is not None and generation == store.generation()
+    current, stale = _followed_and_stale(kept, queries)
     before = _followed(store, graphs, targets) if fresh else None
     partitions, taken = None, None
     if before is not None:
@@ -82,19 +79,35 @@ def keeping(store, *, graphs: Iterable[str] = (), targets: Iterable[str] = ()) -
 def keep_up_to_date(store) -> bool:
     """Compute the kept answers whole if they do not hold the store as it is (none yet, or a write kg did not
     follow), or those of queries new or changed since; ``True`` if it computed any."""
-    kept: KeptAnswers | None = getattr(getattr(store, "engine", None), "kept", None)
-    if kept is None or getattr(store, "read_only", False):
+    kept = _kept_answers(store)
+    if kept is None:
         return False
-    current = kept.kept_generation()
-    if current is None or current != store.generation():
+    generation = kept.kept_generation()
+    if generation is None or generation != store.generation():
         rebuild(store, kept)
         return True
-    known, refused = kept.digests(), kept.refused()
-    stale = [q for q in kept_queries() if known.get(q.name) != q.kept_digest() and refused.get(q.name) != q.kept_digest()]
+    _, stale = _followed_and_stale(kept, kept_queries())
     if stale:
         whole, unordered = _whole(store, stale)
-        kept.save(current, whole, {}, refused=unordered)
+        kept.save(generation, whole, {}, refused=unordered)
     return bool(stale)
+
+
+def _kept_answers(store) -> KeptAnswers | None:
+    """The answers a store keeps, when kg may write them (an embedded store opened for writing)."""
+    kept = getattr(getattr(store, "engine", None), "kept", None)
+    return None if kept is None or getattr(store, "read_only", False) else kept
+
+
+def _followed_and_stale(kept: KeptAnswers, queries: list[StoredQuery]) -> tuple[list[StoredQuery], list[StoredQuery]]:
+    """The queries whose kept answers were computed from their present text (followed write by write), and
+    those new or changed since (computed whole); one whose order kg found it cannot reproduce is neither,
+    until the next whole computation."""
+    known, refused = kept.digests(), kept.refused()
+    digests = {query.name: query.kept_digest() for query in queries}
+    current = [q for q in queries if known.get(q.name) == digests[q.name]]
+    stale = [q for q in queries if q not in current and refused.get(q.name) != digests[q.name]]
+    return current, stale
 
 
 def rebuild(store, kept: KeptAnswers, queries: list[StoredQuery] | None = None) -> None:
