@@ -33,7 +33,8 @@ NOW = "2026-11-26T12:00:00+00:00"
 
 
 def test_the_store_wide_listings_are_kept():
-    assert set(KEPT) == {"corroboration", "disagreements", "figures-by-place", "overview", "positions", "retracted", "sources"}
+    assert set(KEPT) == {"corroboration", "disagreements", "figures-by-place", "overview", "positions", "retracted", "sources",
+                         "totals-vs-parts"}
 
 
 def _as_written(store: FactStore, name: str, **params) -> list:
@@ -89,6 +90,11 @@ def test_each_write_brings_the_kept_answers_up_to_date_for_what_it_changed(store
     claim = str(store.select("SELECT ?c WHERE { ?c <https://w3id.org/conflict-kg/ontology#value> ?v } "
                              "ORDER BY ?c LIMIT 1").rows[0][0])
     retract(store, [claim], reason="a test", now=NOW)
+    _check_pages(store)
+    # A part of a total (stated with kg:partFigureOf) retracted alone: its total's rows change.
+    before = run_query("totals-vs-parts", store=store).terms
+    retract(store, ["fictional-gazette-2024/missions-2024-h1-westmarch"], reason="a test", now=NOW)
+    assert run_query("totals-vs-parts", store=store).terms != before
     _check_pages(store)
     retract(store, ["fictional-gazette-2024"], reason="a test", now=NOW)
     _check_pages(store)

@@ -120,6 +120,31 @@ def test_totals_equal_the_sums_of_their_parts(engine):
                      (196, "Iraq", 137), (196, "Syria", 59)]
 
 
+@pytest.mark.parametrize("both_ways", [pytest.param(False, id="part-figure-of"), pytest.param(True, id="stated-both-ways")])
+def test_totals_count_parts_stated_either_way_once(both_ways):
+    """The fictional gazette states its parts with kg:partFigureOf (the newsweek facts with kg:hasPartFigure);
+    a part stated both ways counts once."""
+    import pyoxigraph
+    from rdflib import URIRef
+
+    from kg.model.namespaces import KG
+
+    files = [*default_load_paths(), *sorted((FIXTURES / "multi").glob("*.ttl"))]
+    store, dataset = FactStore.in_memory(), dataset_from_files(files)
+    store.load(files)
+    total = URIRef("https://w3id.org/conflict-kg/id/claim/fictional-gazette-2024/missions-2024-h1")
+    if both_ways:
+        part = next(dataset.subjects(KG.partFigureOf, total))
+        dataset.graph(URIRef("urn:test:inverse")).add((total, KG.hasPartFigure, part))
+        store.oxigraph.add(pyoxigraph.Quad(pyoxigraph.NamedNode(str(total)), pyoxigraph.NamedNode(str(KG.hasPartFigure)),
+                                           pyoxigraph.NamedNode(str(part)), pyoxigraph.NamedNode("urn:test:inverse")))
+    for engine in (store.engine, RdflibEngine(dataset)):
+        rows = [r for r in run_query("totals-vs-parts", engine=engine).rows if r["total_claim"] == total]
+        assert sorted((r["part_place_label"], r["part_value"], r["part_count"], r["sum_of_parts"], r["verdict"])
+                      for r in rows) == [("Eastmarch (fictional)", 67, 2, 96, "consistent"),
+                                         ("Westmarch (fictional)", 29, 2, 96, "consistent")], engine
+
+
 def test_territorial_control_at_its_peak(engine):
     rows = run_query("figures-by-place", engine=engine).rows
     assert [(r["place_label"], r["value"], r["qualifier"], r["phrase"]) for r in rows] == [
