@@ -73,6 +73,26 @@ def test_a_parameter_narrows_the_keys_too(corpus_store, keyed_pages):
     assert run_query(query, store=corpus_store, params={"actor": "actor:sdf"}, limit=3, offset=1).terms == whole[1:4]
 
 
+def test_past_many_keys_every_source_is_listed_and_pages_stay_the_same(corpus_store, keyed_pages, monkeypatch):
+    """Past MANY_KEYS sources of claims about the actor, kg stops finding them and lists every source instead (a
+    superset: ranges without rows are read past); an actor with fewer keeps its own. In the synthetic corpus
+    every source speaks of ISIS, five of synth-claimant-028 (most ranges then empty), one of the SDF."""
+    monkeypatch.setattr(catalogue_module, "MANY_KEYS", 4)
+    query = load_catalogue()["claims-about-actor"]
+    every_source = corpus_store.engine.select(query.bind_page_keys(when_many=True)).rows
+    for actor in ("actor:isis", "actor:synth-claimant-028", "actor:sdf"):
+        found = corpus_store.engine.select(query.bind_page_keys({"actor": actor})).rows
+        listed = query.list_page_keys(corpus_store.engine, {"actor": actor}).rows
+        assert sorted(listed) == sorted(every_source if len(found) > 4 else found), actor
+        whole = run_query(query, store=corpus_store, params={"actor": actor}).terms
+        for limit, offset in ((1, 0), (7, 3), (40, 17), (5, len(whole) - 2)):
+            assert run_query(query, store=corpus_store, params={"actor": actor}, limit=limit, offset=offset).terms \
+                == whole[offset:offset + limit], (actor, limit, offset)
+    found = corpus_store.engine.select(query.bind_page_keys({"actor": "actor:synth-claimant-028"})).rows
+    assert 4 < len(found) < len(every_source)  # the superset really is larger
+    assert keyed_pages and all(answer is not None for answer in keyed_pages)
+
+
 LABELS = StoredQuery.from_text(
     '#+ page_keys: "SELECT DISTINCT ?label WHERE { ?s <urn:label> ?label }"\n'
     "SELECT ?label ?s WHERE { ?s <urn:label> ?label } ORDER BY ?label ?s")
@@ -114,6 +134,9 @@ def test_rdflib_pages_the_answer_as_written(corpus_store):
     pytest.param('#+ page_keys: "SELECT DISTINCT ?claim WHERE { ?claim ?p ?o }"\n', r"ORDER BY starts with \?source",
                  id="keys-not-the-order's-first-variables"),
     pytest.param('#+ page_keys: "SELECT * WHERE { ?source ?p ?o }"\n', "named variables", id="keys-not-named"),
+    pytest.param('#+ page_keys: {keys: "SELECT ?source WHERE { ?source ?p ?o }", when_many: "SELECT ?s WHERE { ?s ?p ?o }"}\n',
+                 "same variables", id="when-many-of-other-variables"),
+    pytest.param('#+ page_keys: {keys: "SELECT ?source WHERE { ?source ?p ?o }"}\n', "when_many", id="mapping-without-when-many"),
     pytest.param("#+ lookups: {source: s}\n", "number parameters", id="lookup-of-a-non-number"),
 ])
 def test_a_bad_paging_or_lookup_header_is_refused(header, message):

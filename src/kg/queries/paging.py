@@ -11,7 +11,9 @@ per key seen so far; at least twice as many each time), until the page is full. 
 come back sorted by the query's own ``ORDER BY``, and the ranges follow the keys' order: the page
 holds exactly the rows of the whole answer's page, in the same order. That needs every row to have
 its key from the query's own patterns (a row without one would take each key of the ``VALUES``
-block): kg accepts ``page_keys`` only for variables a triple pattern of the outer group binds.
+block): kg accepts ``page_keys`` only for variables a triple pattern of the outer group binds. Keys
+that are many are listed by the header's ``when_many`` query instead, a superset found faster
+(:data:`MANY_KEYS`).
 
 Only on Oxigraph (embedded or ``oxigraph serve``), whose order of IRIs and texts is known; kg
 reads the answer whole, as written, whenever a key is anything else (a number, a date, texts of
@@ -31,6 +33,8 @@ from kg.queries.engines import SelectResult
 #: Keys in the first range; the next ones are sized by the rows per key seen (at most :data:`LARGEST_RANGE`).
 FIRST_RANGE = 16
 LARGEST_RANGE = 4096
+#: Past this many keys, a query's ``when_many`` listing gives its keys (:meth:`kg.queries.catalogue.StoredQuery.list_page_keys`).
+MANY_KEYS = 2048
 
 
 def sort_key(term: Node | None) -> tuple[int, str, str] | None:
