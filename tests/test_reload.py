@@ -88,6 +88,28 @@ def test_an_unchanged_corpus_is_not_read_again(target, corpus):
         assert snapshot(store) == before
 
 
+def test_a_load_over_an_endpoint_records_each_graph_when_recording_in_batches(corpus, tmp_path, monkeypatch):
+    """The manifest is written a batch of graphs per request: every graph recorded with its file's SHA-256 (an
+    unchanged reload then skips each), its first load's date kept when it is replaced."""
+    import kg.stores.sparql_protocol as protocol
+
+    monkeypatch.setattr(protocol, "RECORDS_PER_REQUEST", 3)  # four files: a batch of three, then one
+    with oxigraph_server(tmp_path / "server") as url, RemoteStore(Endpoint.at(url)) as store:
+        report = load(store, [corpus])
+        files = {graph: corpus / Path(path).name for graph, path in report.files.items()}
+        assert len(files) == 4
+        assert store.file_hashes() == {graph: file_sha256(path) for graph, path in files.items()}
+        created = lambda: {str(g): str(c) for g, c in store.select(
+            f"SELECT ?g ?c WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ ?g <http://purl.org/dc/terms/created> ?c }} }}").rows}
+        first = created()
+        assert set(first) == set(files)
+        assert sorted(load(store, [corpus]).skipped) == sorted(files)
+        edit(corpus / MONITOR.name, "kg:value 160 ;", "kg:value 153 ;")
+        assert load(store, [corpus]).replaced == [MONITOR_GRAPH]
+        assert store.file_hashes()[MONITOR_GRAPH] == file_sha256(corpus / MONITOR.name)
+        assert created() == first
+
+
 CHANGES = [
     pytest.param("fictional-monitor-2024.ttl", "kg:value 160 ;", "kg:value 153 ;", True, id="valid-correction"),
     pytest.param("fictional-monitor-2024.ttl", "kg:measure measure:attacks-claimed ;", "kg:measure measure:nowhere ;",

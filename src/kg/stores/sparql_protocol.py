@@ -57,6 +57,9 @@ from kg.validation.validator import ValidationReport
 _MAX_HEADERS = 100
 #: The pattern of a graph ?g that kg's manifest records (kg loaded it from a file).
 _RECORDED = f"GRAPH <{MANIFEST_GRAPH}> {{ ?g <http://www.w3.org/ns/prov#wasDerivedFrom> ?file }}"
+#: Graphs recorded in the manifest per request while loading: a request per graph beside each PUT cost a
+#: quarter of a 10 M-triple load into oxigraph serve (401 s against 290 s for the PUTs alone).
+RECORDS_PER_REQUEST = 500
 #: Any triple of the server's plain default graph (Oxigraph's: empty unless someone wrote there).
 _ANY_DEFAULT_TRIPLE = "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"
 #: HTTP statuses worth another try: the server may be restarting or overloaded.
@@ -532,7 +535,8 @@ class RemoteStore:
 
     def write(self, files: list[FactsFile], *, progress: Callable[[str], None] | None = None,
               records: dict[str, str] | None = None) -> None:
-        """Put already-validated files, each into its graph, one request per file.
+        """Put already-validated files, each into its graph, one request per file; record them in the manifest
+        :data:`RECORDS_PER_REQUEST` at a time.
 
         Args:
             records: SPARQL Update text sent with each graph's manifest record, by graph IRI
@@ -543,19 +547,33 @@ class RemoteStore:
         """
         step = progress or (lambda description: None)
         loaded: list[str] = []
-        for facts in files:
-            step(f"sending {facts.path}")
-            try:
+        sent: list[FactsFile] = []
+
+        def record() -> None:
+            if sent:
+                self._record(sent, records or {})
+                loaded.extend(str(facts.graph_iri) for facts in sent)
+                sent.clear()
+
+        try:
+            for facts in files:
+                step(f"sending {facts.path}")
                 self._put(facts)
-                self._record(facts, also=(records or {}).get(str(facts.graph_iri)))
-            except EndpointError as error:
-                not_loaded = [str(f.graph_iri) for f in files if str(f.graph_iri) not in loaded]
-                raise PartialLoadError(
-                    f"{error}\nLoaded: {', '.join(loaded) or 'none'}.\nNot loaded: {', '.join(not_loaded)}.\n"
-                    "Each graph is replaced whole, so running the same command again completes the load.",
-                    loaded, not_loaded,
-                ) from None
-            loaded.append(str(facts.graph_iri))
+                sent.append(facts)
+                if len(sent) >= RECORDS_PER_REQUEST:
+                    record()
+            record()
+        except EndpointError as error:
+            try:
+                record()  # the graphs sent before the failure: loaded once recorded
+            except EndpointError:
+                pass
+            not_loaded = [str(f.graph_iri) for f in files if str(f.graph_iri) not in loaded]
+            raise PartialLoadError(
+                f"{error}\nLoaded: {', '.join(loaded) or 'none'}.\nNot loaded: {', '.join(not_loaded)}.\n"
+                "Each graph is replaced whole, so running the same command again completes the load.",
+                loaded, not_loaded,
+            ) from None
 
     def _put(self, facts: FactsFile) -> None:
         what = f"Loading {facts.path} into <{facts.graph_iri}>"
@@ -575,24 +593,28 @@ class RemoteStore:
         self._request("POST", self.endpoint.update_url, what=what, data=update.encode("utf-8"),
                       headers={"Content-Type": "application/sparql-update; charset=utf-8"})
 
-    def _record(self, facts: FactsFile, *, also: str | None = None) -> None:
-        """Record in the store's manifest graph the file a graph came from, its SHA-256, and when (as the embedded store does)."""
+    def _record(self, files: list[FactsFile], records: dict[str, str]) -> None:
+        """Record in the store's manifest graph the file each graph came from, its SHA-256, and when (as the
+        embedded store does), with each graph's ``records`` text: one request, one transaction on the server."""
         from kg.stores.hashing import file_sha256
 
-        graph, manifest = f"<{facts.graph_iri}>", f"<{MANIFEST_GRAPH}>"
+        manifest, dc = f"<{MANIFEST_GRAPH}>", "http://purl.org/dc/terms/"
         now = f'"{now_utc()}"^^<http://www.w3.org/2001/XMLSchema#dateTime>'
-        dc = "http://purl.org/dc/terms/"
+        graphs = " ".join(f"<{facts.graph_iri}>" for facts in files)
+        described = " ".join(
+            f"<{facts.graph_iri}> <http://www.w3.org/ns/prov#wasDerivedFrom> {Literal(display_path(facts.path)).n3()} ; "
+            f"<{dc}identifier> \"sha256:{file_sha256(facts.path)}\" ; <{dc}modified> {now} ." for facts in files)
         update = (
-            f"DELETE {{ GRAPH {manifest} {{ {graph} ?p ?o }} }} WHERE {{ GRAPH {manifest} {{ {graph} ?p ?o "
+            f"DELETE {{ GRAPH {manifest} {{ ?g ?p ?o }} }} WHERE {{ VALUES ?g {{ {graphs} }} GRAPH {manifest} {{ ?g ?p ?o "
             f"FILTER (?p != <{dc}created>) }} }} ;\n"
-            f"INSERT DATA {{ GRAPH {manifest} {{ {graph} <http://www.w3.org/ns/prov#wasDerivedFrom> "
-            f"{Literal(display_path(facts.path)).n3()} ; <{dc}identifier> \"sha256:{file_sha256(facts.path)}\" ; "
-            f"<{dc}modified> {now} }} }} ;\n"
-            f"INSERT {{ GRAPH {manifest} {{ {graph} <{dc}created> {now} }} }} WHERE {{ "
-            f"FILTER NOT EXISTS {{ GRAPH {manifest} {{ {graph} <{dc}created> ?c }} }} }}")
-        if also:
-            update += " ;\n" + also
-        self._request("POST", self.endpoint.update_url, what=f"Recording <{facts.graph_iri}> in the manifest",
+            f"INSERT DATA {{ GRAPH {manifest} {{ {described} }} }} ;\n"
+            f"INSERT {{ GRAPH {manifest} {{ ?g <{dc}created> {now} }} }} WHERE {{ VALUES ?g {{ {graphs} }} "
+            f"FILTER NOT EXISTS {{ GRAPH {manifest} {{ ?g <{dc}created> ?c }} }} }}")
+        for facts in files:
+            if records.get(str(facts.graph_iri)):
+                update += " ;\n" + records[str(facts.graph_iri)]
+        what = f"Recording <{files[0].graph_iri}>" + (f" and {len(files) - 1} more graphs" if len(files) > 1 else "")
+        self._request("POST", self.endpoint.update_url, what=f"{what} in the manifest",
                       data=update.encode("utf-8"), headers={"Content-Type": "application/sparql-update; charset=utf-8"})
 
     def update(self, sparql: str, *, what: str = "Updating the store") -> None:
