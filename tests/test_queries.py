@@ -123,7 +123,7 @@ def test_totals_equal_the_sums_of_their_parts(engine):
 @pytest.mark.parametrize("both_ways", [pytest.param(False, id="part-figure-of"), pytest.param(True, id="stated-both-ways")])
 def test_totals_count_parts_stated_either_way_once(both_ways):
     """The fictional gazette states its parts with kg:partFigureOf (the newsweek facts with kg:hasPartFigure);
-    a part stated both ways counts once."""
+    a part stated both ways counts once, in totals-vs-parts and in compare-places."""
     import pyoxigraph
     from rdflib import URIRef
 
@@ -143,6 +143,10 @@ def test_totals_count_parts_stated_either_way_once(both_ways):
         assert sorted((r["part_place_label"], r["part_value"], r["part_count"], r["sum_of_parts"], r["verdict"])
                       for r in rows) == [("Eastmarch (fictional)", 67, 2, 96, "consistent"),
                                          ("Westmarch (fictional)", 29, 2, 96, "consistent")], engine
+        places = run_query("compare-places", engine=engine,
+                           params={"place_a": "place:westmarch", "place_b": "place:eastmarch"}).rows
+        assert [(r["value_a"], r["value_b"], r["total"], r["total_basis"]) for r in places
+                if r["total_claim"] == total] == [(29, 67, 96, "reported total")], engine
 
 
 def test_territorial_control_at_its_peak(engine):
