@@ -63,8 +63,11 @@ def ordered_keys(rows: Sequence[tuple[Node | None, ...]]) -> list[tuple[Node | N
     >>> ordered_keys([(Literal("b", lang="en"),), (Literal("a", lang="fr"),)]) is None
     True
     """
+    distinct = set(rows)
+    if all(type(term) is URIRef for row in distinct for term in row):  # IRIs only (sources, claims): by their text
+        return sorted(distinct, key=lambda row: tuple(map(str, row)))
     keyed = []
-    for row in set(rows):
+    for row in distinct:
         parts = tuple(sort_key(term) for term in row)
         if None in parts:
             return None

@@ -177,15 +177,28 @@ class FactStore:
         return self._store
 
     def close(self) -> None:
-        """Release the store (and its lock).
+        """Release the store (and its lock), what was written flushed to its tables first (:meth:`_flush`).
 
         Oxigraph releases its lock when the last reference to the store goes, so the
         engine's reference is cleared too (a traceback may still hold the engine).
         """
+        if self._store is not None and self.path is not None and not self.read_only:
+            self._flush()
         if self.engine is not None:
             self.engine.store = None
         self._store = None
         self.engine = None
+
+    def _flush(self) -> None:
+        """Write what is still only in the store's log into its tables. RocksDB keeps a log file until every
+        column family written in it is flushed, and one that is written little holds the log of a whole load:
+        after a 10 M-triple load, 3.2 GB of log that every later open replayed before it could answer (a read-only
+        one, each time: `kg query` took 30 s to start). The writes are already durable: a failure here loses
+        nothing, the log stays and is replayed."""
+        try:
+            self._store.flush()
+        except OSError:
+            pass
 
     def __enter__(self) -> FactStore:
         return self
@@ -447,6 +460,7 @@ class FactStore:
                 counts[str(graph)] = sum(1 for _ in self._store.quads_for_pattern(None, None, None, target))
             self._store.update(f"DELETE WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ <{MANIFEST_GRAPH}> <{PENDING_GRAPH}> ?g }} }}"
                                f" ;\n{_next_generation()}")
+            self._flush()
         except BaseException as error:
             self._recover()
             if isinstance(error, (OSError, SyntaxError)):
