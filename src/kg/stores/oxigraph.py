@@ -23,6 +23,7 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, XSD
 
 from kg.model.errors import BadInputError, StoreError, ValidationFailed
+from kg.model.memory import release_freed_memory
 from kg.model.namespaces import BASE, BOOKKEEPING_GRAPHS, GENERATION, MANIFEST_GRAPH
 from kg.model.rdffiles import FactsFile, read_facts_file, sniff_facts_file
 from kg.queries.engines import OxigraphEngine, term_from_oxigraph
@@ -370,6 +371,7 @@ class FactStore:
                                                  if iri not in {str(f.graph_iri) for f in files}})
             if not report.conforms:
                 raise ValidationFailed(report)
+            release_freed_memory()  # the validation's index, before the store's writes and the kept answers
         else:
             step("not validating")
             report = ValidationReport(True, Graph(), "not validated")
