@@ -169,4 +169,8 @@ MUTATIONS = [
     {"id": "remote-load-records-the-first-batch-only", "breaks": "graphs of a remote load's last batch are not in the manifest",
      "file": "src/kg/stores/sparql_protocol.py", "old": "                    record()\n            record()\n",
      "new": "                    record()\n", "tests": ["tests/test_reload.py"]},
+    {"id": "store-closed-without-flush", "breaks": "what a write stored stays only in the log, replayed at every open",
+     "file": "src/kg/stores/oxigraph.py",
+     "old": "        if self._store is not None and self.path is not None and not self.read_only:\n            self._flush()\n",
+     "new": "", "tests": ["tests/test_crash.py"]},
 ]
