@@ -462,7 +462,7 @@ class FactStore:
                 counts[str(graph)] = sum(1 for _ in self._store.quads_for_pattern(None, None, None, target))
             self._store.update(f"DELETE WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ <{MANIFEST_GRAPH}> <{PENDING_GRAPH}> ?g }} }}"
                                f" ;\n{_next_generation()}")
-            self._flush()
+            self._flush()  # now, not only at close: the kept answers computed next read the tables, not the log
         except BaseException as error:
             self._recover()
             if isinstance(error, (OSError, SyntaxError)):
